@@ -1,0 +1,136 @@
+import { Hono } from 'hono';
+import { loadConfig } from './config/load.ts';
+import type { Config, ConfigInput } from './config/schema.ts';
+import { UpstreamError } from './errors.ts';
+import { createLogger, type Logger } from './log/logger.ts';
+import { forwardHttp } from './proxy/forward-http.ts';
+import { fetchClient, type UpstreamClient } from './proxy/upstream-client.ts';
+import { buildRouteTable, matchRoute, type RouteEntry, type RouteTable } from './routing/route-table.ts';
+import type { Bindings } from './runtime.ts';
+import { escapeHtml, upstreamErrorResponse } from './ui/error-response.ts';
+import { VERSION } from './version.ts';
+
+// Composes the Hono app: rxroute's own endpoints, then the route table.
+// Portable: Request → Response, no runtime globals.
+
+export interface RouterOptions {
+  /** How to reach upstreams; defaults to the global fetch (faithful on Bun). */
+  upstream?: UpstreamClient;
+  logger?: Logger;
+  runtime?: string;
+}
+
+type Env = { Bindings: Bindings; Variables: { route: RouteEntry } };
+
+export type RouterApp = Hono<Env> & { config: Config; table: RouteTable };
+
+/**
+ * The router as a web-standard fetch handler: `createRouter(config).fetch`.
+ * `config` is the same shape as rxroute.json; defaults fill the rest.
+ */
+export function createRouter(config: Partial<ConfigInput> | Config = {}, options: RouterOptions = {}): RouterApp {
+  const resolved = loadConfig({ file: { path: 'createRouter() config', data: config } });
+  const table = buildRouteTable(resolved);
+  const upstream = options.upstream ?? fetchClient();
+  const logger = options.logger ?? createLogger({ format: 'pretty', verbose: false, quiet: true, color: false });
+  const upstreamOrigins = new Set(
+    [...table.entries, table.catchAll].flatMap((e) => (e.target ? [new URL(e.target).origin] : [])),
+  );
+
+  const app = new Hono<Env>();
+
+  app.use(async (c, next) => {
+    const started = performance.now();
+    await next();
+    const route = c.get('route');
+    const res = c.res;
+    const record = {
+      method: c.req.method,
+      path: c.req.path,
+      owner: route?.owner ?? 'rxroute',
+      status: res.status,
+      ms: 0,
+      bytes: null as number | null,
+    };
+    const length = res.headers.get('content-length');
+    if (length !== null || !res.body || c.req.method === 'HEAD') {
+      record.ms = performance.now() - started;
+      record.bytes = c.req.method === 'HEAD' ? 0 : length !== null ? Number(length) : 0;
+      logger.request(record);
+      return;
+    }
+    // Streamed body of unknown length: log when it ends, with the bytes sent.
+    let bytes = 0;
+    const counted = res.body.pipeThrough(
+      new TransformStream<Uint8Array, Uint8Array>({
+        transform(chunk, controller) {
+          bytes += chunk.byteLength;
+          controller.enqueue(chunk);
+        },
+        flush() {
+          logger.request({ ...record, ms: performance.now() - started, bytes });
+        },
+      }),
+    );
+    c.res = new Response(counted, res);
+  });
+
+  app.onError((error, c) => {
+    const route = c.get('route');
+    if (error instanceof UpstreamError && route) {
+      return upstreamErrorResponse(error, route, c.req.url, c.req.header('accept') ?? null);
+    }
+    if (c.req.raw.signal.aborted) {
+      // The client left; nobody will read this. 499 as nginx logs it.
+      return new Response(null, { status: 499 });
+    }
+    logger.warn('internal-error', `internal error on ${c.req.method} ${c.req.path}: ${error.message}`);
+    return Response.json({ error: 'internal error in rxroute', detail: error.message }, { status: 500 });
+  });
+
+  app.get('/__rxroute/health', (c) =>
+    c.json({ ok: true, version: VERSION, runtime: options.runtime ?? null, profile: resolved.profile }),
+  );
+
+  app.all('*', async (c) => {
+    const req = c.req.raw;
+    const url = new URL(req.url);
+    const route = matchRoute(table, url.pathname);
+    c.set('route', route);
+    if (route.target === null) return ownAnswer(route, url.pathname);
+    if (req.headers.get('upgrade')?.toLowerCase() === 'websocket') {
+      return Response.json(
+        { error: 'WebSocket relay is not available in this rxroute build', upstream: route.owner },
+        { status: 501 },
+      );
+    }
+    const queryAt = req.url.indexOf('?');
+    return forwardHttp(
+      req,
+      {
+        path: url.pathname,
+        query: queryAt === -1 ? '' : req.url.slice(queryAt),
+        origin: `${url.protocol}//${req.headers.get('host') ?? url.host}`,
+      },
+      route as RouteEntry & { target: string },
+      { upstream, clientAddress: c.env?.remoteAddress, upstreamOrigins },
+    );
+  });
+
+  return Object.assign(app, { config: resolved, table });
+}
+
+/** Routes with no upstream: rxroute's namespace, or a catch-all with nothing behind it. */
+function ownAnswer(route: RouteEntry, path: string): Response {
+  if (route.owner === 'rxroute') {
+    return Response.json({ error: `no rxroute endpoint at ${path}`, endpoints: ['/__rxroute/health'] }, { status: 404 });
+  }
+  const settings =
+    route.owner === 'build'
+      ? 'Serving the build directory is not available in this rxroute build; run the Vite dev server and set dev_proxy=true (RX_DEV_PROXY=1).'
+      : 'Nothing serves the frontend: set dev_proxy=true (RX_DEV_PROXY=1) to proxy Vite, frontend_present=true if a frontend server is already running, or serve_from_build=true (--static DIR) to serve an exported build.';
+  return new Response(
+    `<!doctype html><meta charset="utf-8"><title>404 · rxroute</title><h1>404: ${escapeHtml(path)}</h1><p>${escapeHtml(settings)}</p><p>Route: ${escapeHtml(route.rule)}</p>`,
+    { status: 404, headers: { 'content-type': 'text/html; charset=utf-8' } },
+  );
+}

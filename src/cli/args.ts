@@ -1,0 +1,130 @@
+import { parseInt10, setPath, type Layer } from '../config/env.ts';
+import { didYouMean } from '../config/format-issues.ts';
+import { ConfigError } from '../errors.ts';
+
+// argv → a command plus a config-shaped layer of flag values (DESIGN §8).
+// Hand-written (a dozen options) so the core needs no runtime's parser.
+
+export const COMMANDS = ['run', 'routes'] as const;
+export type Command = (typeof COMMANDS)[number] | 'help' | 'version';
+
+export interface ParsedArgs {
+  command: Command;
+  positionals: string[];
+  flags: { layer: Layer; origin: Map<string, string> };
+  configPath?: string;
+}
+
+interface OptionSpec {
+  names: string[];
+  /** Config key path the value goes to; absent for options handled here. */
+  path?: string[];
+  value?: 'string' | 'int' | 'list';
+  /** A flag that takes no value sets this. */
+  set?: unknown;
+}
+
+export const OPTIONS: OptionSpec[] = [
+  { names: ['-p', '--port'], path: ['port'], value: 'int' },
+  { names: ['--host'], path: ['host'], value: 'string' },
+  { names: ['--frontend'], path: ['frontend'], value: 'string' },
+  { names: ['--backend'], path: ['backend'], value: 'string' },
+  { names: ['--django'], path: ['proxy', 'server'], value: 'string' },
+  { names: ['--profile'], path: ['profile'], value: 'string' },
+  { names: ['-c', '--config'], value: 'string' },
+  { names: ['--static'], path: ['build_dir'], value: 'string' },
+  { names: ['--allowed-host'], path: ['allowed_hosts'], value: 'list' },
+  { names: ['--wait'], path: ['wait_ms'], value: 'int' },
+  { names: ['--log'], path: ['log'], value: 'string' },
+  { names: ['-q', '--quiet'], path: ['quiet'], set: true },
+  { names: ['-v', '--verbose'], path: ['verbose'], set: true },
+  { names: ['-h', '--help'] },
+  { names: ['--version'] },
+];
+
+const ALL_NAMES = OPTIONS.flatMap((o) => o.names);
+
+export function parseArgs(argv: readonly string[]): ParsedArgs {
+  const layer: Layer = {};
+  const origin = new Map<string, string>();
+  const positionals: string[] = [];
+  let command: Command | undefined;
+  let configPath: string | undefined;
+  let help = false;
+  let version = false;
+
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--') {
+      positionals.push(...argv.slice(i + 1));
+      break;
+    }
+    if (!arg.startsWith('-') || arg === '-') {
+      if (command === undefined && positionals.length === 0) {
+        if (!(COMMANDS as readonly string[]).includes(arg)) {
+          const near = didYouMean(arg, COMMANDS);
+          throw new ConfigError(
+            [`unknown command "${arg}"${near ? ` (did you mean "${near}"?)` : ''}`],
+            'commands: run (the default), routes; see rxroute --help',
+          );
+        }
+        command = arg as Command;
+      } else positionals.push(arg);
+      continue;
+    }
+    const eq = arg.indexOf('=');
+    const name = arg.startsWith('--') && eq !== -1 ? arg.slice(0, eq) : arg;
+    const spec = OPTIONS.find((o) => o.names.includes(name));
+    if (!spec) {
+      const near = didYouMean(name, ALL_NAMES);
+      throw new ConfigError([`unknown option ${name}${near ? ` (did you mean ${near}?)` : ''}`], 'rxroute --help lists every option');
+    }
+    if (name === '-h' || name === '--help') help = true;
+    if (name === '--version') version = true;
+    if (spec.value === undefined) {
+      if (eq !== -1) throw new ConfigError([`option ${name} takes no value (got "${arg.slice(eq + 1)}")`]);
+      if (spec.path) {
+        setPath(layer, spec.path, spec.set);
+        origin.set(spec.path.join('.'), `from ${name}`);
+      }
+      continue;
+    }
+    let raw: string | undefined;
+    if (eq !== -1) raw = arg.slice(eq + 1);
+    else {
+      raw = argv[i + 1];
+      if (raw === undefined || (raw.startsWith('-') && raw !== '-' && !/^-\d/.test(raw))) {
+        throw new ConfigError([`option ${name} needs a value`], `for example: rxroute ${example(spec)}`);
+      }
+      i++;
+    }
+    if (!spec.path) {
+      configPath = raw;
+      continue;
+    }
+    const key = spec.path.join('.');
+    origin.set(key, `from ${name}`);
+    if (spec.value === 'list') {
+      const prev = layer[spec.path[0]!];
+      setPath(layer, spec.path, [...(Array.isArray(prev) ? prev : []), raw]);
+    } else setPath(layer, spec.path, spec.value === 'int' ? parseInt10(raw) : raw);
+    if (name === '--static') {
+      setPath(layer, ['serve_from_build'], true);
+      origin.set('serve_from_build', 'from --static');
+    }
+  }
+  if (help) command = 'help';
+  else if (version) command = 'version';
+  return { command: command ?? 'run', positionals, flags: { layer, origin }, configPath };
+}
+
+function example(spec: OptionSpec): string {
+  const name = spec.names[spec.names.length - 1]!;
+  const samples: Record<string, string> = {
+    '--port': '3000', '--host': '127.0.0.1', '--frontend': 'http://127.0.0.1:3001',
+    '--backend': 'http://127.0.0.1:8000', '--django': 'http://127.0.0.1:8001', '--profile': 'split_dev',
+    '--config': 'rxroute.json', '--static': '.web/build/client', '--allowed-host': 'myapp.test',
+    '--wait': '15000', '--log': 'json',
+  };
+  return `${name} ${samples[name] ?? 'VALUE'}`;
+}

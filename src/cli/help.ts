@@ -1,0 +1,26 @@
+import { VERSION } from '../version.ts';
+
+export const HELP = `rxroute ${VERSION} — one URL for Vite, the Reflex backend and Django in development
+
+Usage
+  rxroute [options]            run the router
+  rxroute routes [path…]       print the route table, or which upstream gets each path and why
+  rxroute --help | --version
+
+Options
+  -p, --port N            port to listen on (default 3000; env RXROUTE_PORT)
+      --host HOST         address to bind (default 127.0.0.1; env RXROUTE_HOST)
+      --frontend URL      Vite dev server (default http://127.0.0.1:3001; env RX_FRONTEND_URL)
+      --backend URL       Reflex backend (default http://127.0.0.1:8000; env RX_BACKEND_URL)
+      --django URL        separate Django server; implies profile split_dev (env RX_PROXY_SERVER)
+      --profile NAME      integrated | split_dev | reflex_only
+  -c, --config PATH       config file (default ./rxroute.json when present)
+      --static DIR        serve an exported build from DIR instead of proxying Vite
+      --allowed-host NAME extra Host name to accept (repeatable)
+      --wait MS           how long a request waits for a restarting upstream (default 15000)
+      --log pretty|json   console format (default pretty)
+  -q, --quiet             no per-request lines
+  -v, --verbose           show every request, including Vite module requests
+
+Exit codes: 0 ok, 1 runtime failure (port in use), 2 usage or configuration error.
+Docs: README.md in the rxroute package.`;

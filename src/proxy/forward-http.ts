@@ -1,0 +1,78 @@
+import { rewriteLocation, stripHopByHop, upstreamRequestHeaders } from './forward-headers.ts';
+import type { UpstreamClient } from './upstream-client.ts';
+
+// One proxied HTTP exchange (DESIGN §3) as a few named steps. Bodies are
+// passed as streams in both directions and never buffered here.
+
+export interface ForwardTarget {
+  /** Upstream base URL, e.g. `http://127.0.0.1:8000`. */
+  target: string;
+  changeOrigin: boolean;
+}
+
+export interface ForwardContext {
+  upstream: UpstreamClient;
+  clientAddress: string | undefined;
+  /** Origins of every configured upstream, for Location rewriting. */
+  upstreamOrigins: ReadonlySet<string>;
+}
+
+/** Statuses whose responses never have a body (RFC 9110 §6.4.1). */
+const NULL_BODY = new Set([101, 103, 204, 205, 304]);
+
+export async function forwardHttp(
+  req: Request,
+  /** `path`: dot-segments resolved; `query`: raw, with its `?`; `origin`: as the client used. */
+  url: { path: string; query: string; origin: string },
+  route: ForwardTarget,
+  ctx: ForwardContext,
+): Promise<Response> {
+  const target = upstreamTarget(route.target, url.path, url.query);
+  const hasBody = req.method !== 'GET' && req.method !== 'HEAD' && req.body !== null;
+  const headers = upstreamRequestHeaders(req.headers, {
+    clientAddress: ctx.clientAddress,
+    upstreamHost: target.host,
+    changeOrigin: route.changeOrigin,
+    hasBody,
+  });
+  const res = await ctx.upstream({
+    origin: target.origin,
+    path: target.path,
+    method: req.method,
+    headers,
+    body: hasBody ? req.body : null,
+    signal: req.signal,
+  });
+  return relayResponse(req, res, url.origin, ctx.upstreamOrigins);
+}
+
+/**
+ * The upstream request target keeps the client's path and raw query; a base
+ * URL with a path (`http://host/prefix`) is prepended, like Vite's `target`.
+ * Strings, not a URL object: re-serialising would re-encode the query.
+ */
+export function upstreamTarget(base: string, path: string, query: string) {
+  const url = new URL(base);
+  const basePath = url.pathname === '/' ? '' : url.pathname.replace(/\/$/, '');
+  return { origin: url.origin, host: url.host, path: basePath + path + query };
+}
+
+/** Response head cleaned for the client; the body stream is handed through. */
+function relayResponse(
+  req: Request,
+  res: Response,
+  routerOrigin: string,
+  upstreamOrigins: ReadonlySet<string>,
+): Response {
+  const headers = new Headers(res.headers);
+  stripHopByHop(headers);
+  const location = headers.get('location');
+  if (location) headers.set('location', rewriteLocation(location, upstreamOrigins, routerOrigin));
+  const bodyless = req.method === 'HEAD' || NULL_BODY.has(res.status);
+  if (bodyless) res.body?.cancel().catch(() => {});
+  return new Response(bodyless ? null : res.body, {
+    status: res.status,
+    statusText: res.statusText,
+    headers,
+  });
+}

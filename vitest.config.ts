@@ -1,0 +1,14 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    // Builds dist/rxroute and dist/npm once, so every runtime suite tests what ships.
+    globalSetup: ['test/_helpers/global-setup.ts'],
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+    pool: 'forks',
+    // Two cores: two files at a time keeps the router processes measurable.
+    maxWorkers: 2,
+  },
+});
