@@ -1,58 +1,61 @@
-import { spawn, type ChildProcess } from 'node:child_process'
-import { readFileSync } from 'node:fs'
-import { createInterface } from 'node:readline'
-import { fileURLToPath } from 'node:url'
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
 
-export type Runtime = 'binary' | 'deno' | 'node'
+export type Runtime = 'binary' | 'deno' | 'node';
 
 /** The name the router reports in its `listening` line for each way of launching it. */
-export const reportedRuntime: Record<Runtime, string> = { binary: 'bun', deno: 'deno', node: 'node' }
+export const reportedRuntime: Record<Runtime, string> = { binary: 'bun', deno: 'deno', node: 'node' };
 
 export interface RouterProcess {
   /** `http://127.0.0.1:PORT`, from the `listening` line. */
-  url: string
-  port: number
-  pid: number
+  url: string;
+  port: number;
+  pid: number;
   /** What the process said it runs on (`bun`, `deno`, `node`). */
-  runtime: string
+  runtime: string;
   /** Every stdout line so far; with `--log json` each is one JSON object. */
-  stdout: string[]
-  stderr(): string
+  stdout: string[];
+  stderr(): string;
   /** Resident set size of the router process itself, from /proc/PID/status. */
-  rssBytes(): number
-  stop(): Promise<void>
+  rssBytes(): number;
+  stop(): Promise<void>;
 }
 
-const root = fileURLToPath(new URL('../../', import.meta.url))
+const root = fileURLToPath(new URL('../../', import.meta.url));
 
 // Each launcher runs the router as the spawned process itself (no npx, no shell),
 // so the child's PID is the one whose memory we measure.
-function command(runtime: Runtime): { file: string; args: string[] } {
+/** As `deno task start` runs it: a small young generation keeps streamed chunks from piling up (README). */
+const DENO_V8_FLAGS = '--v8-flags=--max-semi-space-size=1';
+
+export function command(runtime: Runtime): { file: string; args: string[] } {
   switch (runtime) {
     case 'binary':
-      return { file: `${root}dist/rxroute`, args: [] }
+      return { file: `${root}dist/rxroute`, args: [] };
     case 'deno':
-      return { file: `${root}node_modules/.bin/deno`, args: ['run', '-A', 'src/main.ts'] }
+      return { file: `${root}node_modules/.bin/deno`, args: ['run', '-A', DENO_V8_FLAGS, `${root}src/main.ts`] };
     case 'node':
-      return { file: process.execPath, args: ['dist/npm/rxroute.js'] }
+      return { file: process.execPath, args: [`${root}dist/npm/rxroute.js`] };
   }
 }
 
 // Settings from the environment would outrank the profile defaults; the tests
 // configure the router through flags only.
-function cleanEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' }
+export function cleanEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
   for (const key of Object.keys(env)) {
-    if (/^(RX_|RXROUTE_|REFLEX_)/.test(key)) delete env[key]
+    if (/^(RX_|RXROUTE_|REFLEX_)/.test(key)) delete env[key];
   }
-  return env
+  return env;
 }
 
 export function readRss(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8')
-  const kb = /^VmRSS:\s+(\d+)\s+kB/m.exec(status)?.[1]
-  if (kb === undefined) throw new Error(`no VmRSS in /proc/${pid}/status (has the process exited?)`)
-  return Number(kb) * 1024
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = /^VmRSS:\s+(\d+)\s+kB/m.exec(status)?.[1];
+  if (kb === undefined) throw new Error(`no VmRSS in /proc/${pid}/status (has the process exited?)`);
+  return Number(kb) * 1024;
 }
 
 /**
@@ -62,56 +65,69 @@ export function readRss(pid: number): number {
 export async function startRouter(
   runtime: Runtime,
   args: string[],
-  { timeoutMs = 20_000 }: { timeoutMs?: number } = {},
+  {
+    timeoutMs = 20_000,
+    readyPattern,
+  }: {
+    timeoutMs?: number;
+    /** For pretty output: the line that means ready; the URL is read from the `Open:` line. */
+    readyPattern?: RegExp;
+  } = {},
 ): Promise<RouterProcess> {
-  const { file, args: launch } = command(runtime)
+  const { file, args: launch } = command(runtime);
   const child = spawn(file, [...launch, ...args], {
     cwd: root,
     env: cleanEnv(),
     stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  const stdout: string[] = []
-  let stderr = ''
+  });
+  const stdout: string[] = [];
+  let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (text: string) => {
-    stderr += text
-  })
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
+    stderr += text;
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   // A worker that dies without running afterAll must not leave a router behind.
-  const killOnExit = () => child.kill('SIGKILL')
-  process.once('exit', killOnExit)
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
 
   const describeFailure = (why: string) =>
     new Error(
       `rxroute (${runtime}: ${file} ${[...launch, ...args].join(' ')}) ${why}\n` +
         `--- stderr ---\n${stderr.trim()}\n--- stdout ---\n${stdout.join('\n')}`,
-    )
+    );
 
   const listening = await new Promise<{ url: string; runtime: string }>((resolve, reject) => {
     const timer = setTimeout(() => {
-      child.kill('SIGKILL')
-      reject(describeFailure(`printed no "listening" line within ${timeoutMs} ms`))
-    }, timeoutMs)
+      child.kill('SIGKILL');
+      reject(describeFailure(`printed no "listening" line within ${timeoutMs} ms`));
+    }, timeoutMs);
     child.once('error', (error) => {
-      clearTimeout(timer)
-      reject(describeFailure(`could not be started: ${error.message}`))
-    })
+      clearTimeout(timer);
+      reject(describeFailure(`could not be started: ${error.message}`));
+    });
     child.once('exit', (code, signal) => {
-      clearTimeout(timer)
+      clearTimeout(timer);
       // Let the last stderr bytes arrive before quoting them.
-      setTimeout(() => reject(describeFailure(`exited before listening (code ${code}, signal ${signal})`)), 50)
-    })
+      setTimeout(() => reject(describeFailure(`exited before listening (code ${code}, signal ${signal})`)), 50);
+    });
     createInterface({ input: child.stdout }).on('line', (line) => {
-      stdout.push(line)
-      const event = parseJson(line)
-      if (event?.event === 'listening' && typeof event.url === 'string') {
-        clearTimeout(timer)
-        resolve({ url: event.url, runtime: String(event.runtime) })
+      stdout.push(line);
+      const opened = readyPattern?.test(line) && stdout.map((l) => /Open: (http\S+?)\/?$/.exec(l)?.[1]).find(Boolean);
+      if (opened) {
+        clearTimeout(timer);
+        resolve({ url: opened, runtime: 'unknown' });
+        return;
       }
-    })
-  })
+      const event = parseJson(line);
+      if (event?.event === 'listening' && typeof event.url === 'string') {
+        clearTimeout(timer);
+        resolve({ url: event.url, runtime: String(event.runtime) });
+      }
+    });
+  });
 
-  const pid = child.pid
-  if (pid === undefined) throw describeFailure('has no PID')
+  const pid = child.pid;
+  if (pid === undefined) throw describeFailure('has no PID');
   return {
     url: listening.url,
     port: Number(new URL(listening.url).port),
@@ -121,33 +137,33 @@ export async function startRouter(
     stderr: () => stderr,
     rssBytes: () => readRss(pid),
     async stop() {
-      process.off('exit', killOnExit)
-      await stopChild(child, exited)
+      process.off('exit', killOnExit);
+      await stopChild(child, exited);
     },
-  }
+  };
 }
 
 async function stopChild(child: ChildProcess, exited: Promise<void>): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return
-  child.kill('SIGTERM')
-  const timer = setTimeout(() => child.kill('SIGKILL'), 5_000)
-  await exited
-  clearTimeout(timer)
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+  await exited;
+  clearTimeout(timer);
 }
 
 function parseJson(line: string): Record<string, unknown> | undefined {
   try {
-    const value: unknown = JSON.parse(line)
-    return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : undefined
+    const value: unknown = JSON.parse(line);
+    return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : undefined;
   } catch {
-    return undefined
+    return undefined;
   }
 }
 
 export interface RssReport {
-  baselineBytes: number
-  peakBytes: number
-  growthBytes: number
+  baselineBytes: number;
+  peakBytes: number;
+  growthBytes: number;
 }
 
 /**
@@ -155,17 +171,17 @@ export interface RssReport {
  * reading taken at the call. `stop()` takes a last sample and reports.
  */
 export function watchRss(read: () => number, intervalMs = 100): { stop(): RssReport } {
-  const baselineBytes = read()
-  let peakBytes = baselineBytes
+  const baselineBytes = read();
+  let peakBytes = baselineBytes;
   const sample = () => {
-    peakBytes = Math.max(peakBytes, read())
-  }
-  const timer = setInterval(sample, intervalMs)
+    peakBytes = Math.max(peakBytes, read());
+  };
+  const timer = setInterval(sample, intervalMs);
   return {
     stop() {
-      clearInterval(timer)
-      sample()
-      return { baselineBytes, peakBytes, growthBytes: peakBytes - baselineBytes }
+      clearInterval(timer);
+      sample();
+      return { baselineBytes, peakBytes, growthBytes: peakBytes - baselineBytes };
     },
-  }
+  };
 }

@@ -1,4 +1,4 @@
-import { addTests } from './_suite.ts'
+import { addTests } from './_suite.ts';
 
 // The proxy contract, through rxroute run as the compiled Bun binary, dist/rxroute.
-addTests('binary')
+addTests('binary');

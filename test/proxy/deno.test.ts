@@ -1,4 +1,4 @@
-import { addTests } from './_suite.ts'
+import { addTests } from './_suite.ts';
 
 // The proxy contract, through rxroute run as Deno from source: deno run -A src/main.ts.
-addTests('deno')
+addTests('deno');

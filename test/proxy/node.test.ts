@@ -1,4 +1,4 @@
-import { addTests } from './_suite.ts'
+import { addTests } from './_suite.ts';
 
 // The proxy contract, through rxroute run as the npm build on Node: node dist/npm/rxroute.js.
-addTests('node')
+addTests('node');

@@ -97,7 +97,7 @@ describe('route table: other profiles and options', () => {
   });
 
   it('separate_dev_ports leaves only the frontend', () => {
-    const t = table({ proxy: { separate_dev_ports: true } });
+    const t = table({ proxy: { enabled: true, separate_dev_ports: true } });
     expect(['/_event', '/admin', '/x'].map((p) => owner(t, p))).toEqual(['frontend', 'frontend', 'frontend']);
   });
 

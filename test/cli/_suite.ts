@@ -1,0 +1,131 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { cleanEnv, command, startRouter, type Runtime } from '../_helpers/router-process.ts';
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs rxroute to completion in `cwd` (a fresh temp dir by default). */
+function rxroute(runtime: Runtime, args: string[], opts: { cwd?: string; env?: Record<string, string> } = {}): Promise<Run> {
+  const { file, args: launch } = command(runtime);
+  const cwd = opts.cwd ?? mkdtempSync(join(tmpdir(), 'rxroute-cli-'));
+  return new Promise((resolve) => {
+    execFile(file, [...launch, ...args], { cwd, env: { ...cleanEnv(), ...opts.env }, timeout: 20_000 }, (error, stdout, stderr) => {
+      const code = error ? ((error as { code?: unknown }).code as number | null) : 0;
+      resolve({ code: typeof code === 'number' ? code : null, stdout, stderr });
+    });
+  });
+}
+
+function projectDir(config: unknown): string {
+  const dir = mkdtempSync(join(tmpdir(), 'rxroute-cli-'));
+  writeFileSync(join(dir, 'rxroute.json'), typeof config === 'string' ? config : JSON.stringify(config));
+  return dir;
+}
+
+const noStackTrace = (text: string) => expect(text).not.toMatch(/^\s+at |\.ts:\d+|node:internal/m);
+
+/** DESIGN §2 and §8 as a user meets them on the command line, per runtime. */
+export function addCliTests(runtime: Runtime): void {
+  describe(`rxroute CLI (${runtime})`, { concurrent: true }, () => {
+    it('prints the version and the help', async () => {
+      const version = await rxroute(runtime, ['--version']);
+      expect(version).toMatchObject({ code: 0, stdout: expect.stringMatching(/^\d+\.\d+\.\d+\n$/) });
+      const help = await rxroute(runtime, ['--help']);
+      expect(help.code).toBe(0);
+      expect(help.stdout).toContain('rxroute routes [path…]');
+      expect(help.stdout).toContain('--allowed-host NAME');
+    });
+
+    it('explains which upstream gets each path', async () => {
+      const run = await rxroute(runtime, ['routes', '/admin/login', '/_event/?EIO=4', '/adminx']);
+      expect(run.code).toBe(0);
+      const lines = run.stdout.trim().split('\n');
+      expect(lines[0]).toMatch(/^\/admin\/login\s+→ django\s+http:\/\/127\.0\.0\.1:8000\s+matched prefix \/admin/);
+      expect(lines[1]).toMatch(/^\/_event\/\?EIO=4\s+→ backend\s+http:\/\/127\.0\.0\.1:8000\s+matched prefix \/_event/);
+      expect(lines[2]).toMatch(/^\/adminx\s+→ frontend\s+http:\/\/127\.0\.0\.1:3001\s+no prefix matched/);
+    });
+
+    it('reads rxroute.json from the working directory', async () => {
+      const run = await rxroute(runtime, ['routes', '/graphql'], { cwd: projectDir({ django_prefix: ['/graphql'] }) });
+      expect(run.stdout).toMatch(/^\/graphql\s+→ django/);
+    });
+
+    it('exits 2 with one line per config problem, a hint and no stack trace', async () => {
+      const run = await rxroute(runtime, [], { cwd: projectDir({ prot: 3000, backend: 'localhost:8000' }) });
+      expect(run.code).toBe(2);
+      expect(run.stderr.trim().split('\n')).toEqual([
+        'rxroute: error: unknown key "prot" in rxroute.json (did you mean "port"?)',
+        'rxroute: error: backend must be an http:// or https:// URL (got "localhost:8000") in rxroute.json',
+        'hint: fix the values above; `rxroute --help` lists every option',
+      ]);
+    });
+
+    it('exits 2 naming the env var for a bad env value', async () => {
+      const run = await rxroute(runtime, [], { env: { RXROUTE_PORT: '70000' } });
+      expect(run.code).toBe(2);
+      expect(run.stderr).toContain('rxroute: error: port must be an integer 0–65535 (got 70000) from RXROUTE_PORT');
+      noStackTrace(run.stderr);
+    });
+
+    it('exits 2 for split_dev without a Django server, and for bad JSON', async () => {
+      const split = await rxroute(runtime, ['--profile', 'split_dev']);
+      expect(split.code).toBe(2);
+      expect(split.stderr).toContain('rxroute: error: proxy.server must be a Django URL');
+      const json = await rxroute(runtime, [], { cwd: projectDir('{"port": 3000,}') });
+      expect(json.code).toBe(2);
+      expect(json.stderr).toMatch(/^rxroute: error: rxroute\.json is not valid JSON: /);
+      noStackTrace(json.stderr);
+    });
+
+    it('exits 2 for an unknown option or a missing --config file', async () => {
+      const option = await rxroute(runtime, ['--prot', '3000']);
+      expect(option).toMatchObject({ code: 2, stderr: expect.stringContaining('unknown option --prot (did you mean --port?)') });
+      const missing = await rxroute(runtime, ['--config', 'nope.json']);
+      expect(missing).toMatchObject({ code: 2, stderr: expect.stringContaining('config file nope.json not found') });
+    });
+
+    it('exits 0 with an explanation when the router is disabled', async () => {
+      const off = await rxroute(runtime, [], { cwd: projectDir({ proxy: { enabled: false } }) });
+      expect(off.code).toBe(0);
+      expect(off.stdout).toContain('the router is disabled by configuration (proxy.enabled=false)');
+      const noDev = await rxroute(runtime, [], { env: { RX_DEV_PROXY: '0' } });
+      expect(noDev.code).toBe(0);
+      expect(noDev.stdout).toContain('the dev proxy is disabled (dev_proxy=false');
+    });
+
+    it('exits 1 naming the port and the fix when the port is taken', async () => {
+      const blocker = net.createServer();
+      await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+      const port = (blocker.address() as net.AddressInfo).port;
+      try {
+        const run = await rxroute(runtime, ['--port', String(port)]);
+        expect(run.code).toBe(1);
+        expect(run.stderr).toContain(`rxroute: error: port ${port} on 127.0.0.1 is already in use`);
+        expect(run.stderr).toContain('hint: stop the process using it, or pick another port: rxroute --port');
+        noStackTrace(run.stderr);
+      } finally {
+        blocker.close();
+      }
+    });
+
+    it('prints a banner with the URL to open and the route table', async () => {
+      const router = await startRouter(runtime, ['--port', '0'], { readyPattern: /everything else/ });
+      try {
+        const text = router.stdout.join('\n');
+        expect(text).toContain(`➜  Open: http://localhost:${router.port}/`);
+        expect(text).toMatch(/\/_event\s+backend\s+http:\/\/127\.0\.0\.1:8000\s+reflex path/);
+        expect(text).toMatch(/\/ \(everything else\)\s+frontend\s+http:\/\/127\.0\.0\.1:3001/);
+      } finally {
+        await router.stop();
+      }
+    });
+  });
+}

@@ -1,0 +1,3 @@
+import { addCliTests } from './_suite.ts';
+
+addCliTests('node');
