@@ -62,8 +62,8 @@ export function addCliTests(runtime: Runtime): void {
       const run = await rxroute(runtime, [], { cwd: projectDir({ prot: 3000, backend: 'localhost:8000' }) });
       expect(run.code).toBe(2);
       expect(run.stderr.trim().split('\n')).toEqual([
-        'rxroute: error: unknown key "prot" in rxroute.json (did you mean "port"?)',
         'rxroute: error: backend must be an http:// or https:// URL (got "localhost:8000") in rxroute.json',
+        'rxroute: error: unknown key "prot" in rxroute.json (did you mean "port"?)',
         'hint: fix the values above; `rxroute --help` lists every option',
       ]);
     });
