@@ -3,7 +3,10 @@ import { loadConfig } from './config/load.ts';
 import type { Config, ConfigInput } from './config/schema.ts';
 import { UpstreamError } from './errors.ts';
 import { createLogger, type Logger } from './log/logger.ts';
-import { forwardHttp } from './proxy/forward-http.ts';
+import { upstreamRequestHeaders } from './proxy/forward-headers.ts';
+import { forwardHttp, upstreamTarget } from './proxy/forward-http.ts';
+import { relayWebSocket } from './proxy/relay-websocket.ts';
+import type { ConnectUpstreamSocket } from './proxy/upstream-socket.ts';
 import { fetchClient, type UpstreamClient } from './proxy/upstream-client.ts';
 import { buildRouteTable, matchRoute, type RouteEntry, type RouteTable } from './routing/route-table.ts';
 import type { Bindings } from './runtime.ts';
@@ -16,11 +19,13 @@ import { VERSION } from './version.ts';
 export interface RouterOptions {
   /** How to reach upstreams; defaults to the global fetch (faithful on Bun). */
   upstream?: UpstreamClient;
+  /** How to open upstream WebSockets; without it upgrades get 501. */
+  connectSocket?: ConnectUpstreamSocket;
   logger?: Logger;
   runtime?: string;
 }
 
-type Env = { Bindings: Bindings; Variables: { route: RouteEntry } };
+type Env = { Bindings: Bindings; Variables: { route: RouteEntry; upgraded: boolean } };
 
 export type RouterApp = Hono<Env> & { config: Config; table: RouteTable };
 
@@ -48,12 +53,12 @@ export function createRouter(config: Partial<ConfigInput> | Config = {}, options
       method: c.req.method,
       path: c.req.path,
       owner: route?.owner ?? 'rxroute',
-      status: res.status,
+      status: c.get('upgraded') ? 101 : res.status,
       ms: 0,
       bytes: null as number | null,
     };
     const length = res.headers.get('content-length');
-    if (length !== null || !res.body || c.req.method === 'HEAD') {
+    if (length !== null || !res.body || c.req.method === 'HEAD' || record.status === 101) {
       record.ms = performance.now() - started;
       record.bytes = c.req.method === 'HEAD' ? 0 : length !== null ? Number(length) : 0;
       logger.request(record);
@@ -98,24 +103,57 @@ export function createRouter(config: Partial<ConfigInput> | Config = {}, options
     const route = matchRoute(table, url.pathname);
     c.set('route', route);
     if (route.target === null) return ownAnswer(route, url.pathname);
-    if (req.headers.get('upgrade')?.toLowerCase() === 'websocket') {
-      return Response.json(
-        { error: 'WebSocket relay is not available in this rxroute build', upstream: route.owner },
-        { status: 501 },
-      );
-    }
     const queryAt = req.url.indexOf('?');
+    const query = queryAt === -1 ? '' : req.url.slice(queryAt);
+    const clientAddress = c.env?.remoteAddress;
+    if (req.headers.get('upgrade')?.toLowerCase() === 'websocket') {
+      const onAccepted = () => c.set('upgraded', true);
+      return upgrade(req, url.pathname, query, route as RouteEntry & { target: string }, clientAddress, c.env?.acceptWebSocket, onAccepted);
+    }
     return forwardHttp(
       req,
-      {
-        path: url.pathname,
-        query: queryAt === -1 ? '' : req.url.slice(queryAt),
-        origin: `${url.protocol}//${req.headers.get('host') ?? url.host}`,
-      },
+      { path: url.pathname, query, origin: `${url.protocol}//${req.headers.get('host') ?? url.host}` },
       route as RouteEntry & { target: string },
-      { upstream, clientAddress: c.env?.remoteAddress, upstreamOrigins },
+      { upstream, clientAddress, upstreamOrigins },
     );
   });
+
+  /** DESIGN §5: relay a WebSocket to the route's upstream, handshake first. */
+  function upgrade(
+    req: Request,
+    path: string,
+    query: string,
+    route: RouteEntry & { target: string },
+    clientAddress: string | undefined,
+    accept: Bindings['acceptWebSocket'],
+    onAccepted: () => void,
+  ): Promise<Response> | Response {
+    if (!route.ws) {
+      return Response.json(
+        {
+          error: `WebSocket upgrades are not relayed on ${route.prefix} (${route.rule})`,
+          hint: 'set "ws": true on this route in rxroute.json',
+        },
+        { status: 400 },
+      );
+    }
+    if (!accept || !options.connectSocket) {
+      return Response.json({ error: 'this server cannot accept WebSocket upgrades' }, { status: 501 });
+    }
+    const target = upstreamTarget(route.target, path, query);
+    const headers = upstreamRequestHeaders(req.headers, {
+      clientAddress,
+      upstreamHost: target.host,
+      changeOrigin: route.changeOrigin,
+      hasBody: false,
+    });
+    return relayWebSocket(req, target.origin + target.path, headers, {
+      connect: options.connectSocket,
+      accept,
+      clientAddress,
+      onAccepted,
+    });
+  }
 
   return Object.assign(app, { config: resolved, table });
 }

@@ -1,4 +1,5 @@
 import type { UpstreamClient } from './proxy/upstream-client.ts';
+import type { ConnectUpstreamSocket } from './proxy/upstream-socket.ts';
 
 // What the portable core needs from Bun, Deno or Node. Each adapter in
 // src/adapters/ implements this once; nothing else in src/ may touch a
@@ -8,6 +9,31 @@ import type { UpstreamClient } from './proxy/upstream-client.ts';
 export interface Bindings {
   /** The client's IP address, for X-Forwarded-For. */
   remoteAddress?: string;
+  /**
+   * Accepts this request's WebSocket upgrade answering with `protocol`, and
+   * returns what the fetch handler should return (Deno's 101; a placeholder
+   * where the adapter takes the socket over itself), or undefined when the
+   * client could not be upgraded. Absent on requests that are not upgrades.
+   */
+  acceptWebSocket?: (protocol: string | undefined, handlers: ClientSocketHandlers) => Response | undefined;
+}
+
+/** The browser's side of a relayed WebSocket, as the adapter exposes it. */
+export interface ClientSocket {
+  sendText(data: string): void;
+  sendBinary(data: Uint8Array): void;
+  close(code: number, reason: string): void;
+  /** Bytes queued for the client and not yet written to its TCP socket. */
+  readonly bufferedAmount: number;
+  /** Stop/restart reading from the client; only where the runtime can (Node). */
+  pause?(): void;
+  resume?(): void;
+}
+
+export interface ClientSocketHandlers {
+  open(socket: ClientSocket): void;
+  message(data: string | Uint8Array): void;
+  close(code: number, reason: string): void;
 }
 
 export type FetchHandler = (req: Request, env: Bindings) => Response | Promise<Response>;
@@ -36,6 +62,8 @@ export interface Runtime {
   /** Whether standard output is a terminal (colors, banner). */
   isTTY: boolean;
   upstream: UpstreamClient;
+  /** Opens WebSockets to upstreams (the `ws` package on every runtime). */
+  connectSocket: ConnectUpstreamSocket;
   /** Binds and starts serving; rejects with RuntimeFailure when the port is taken. */
   serve(options: ServeOptions): Promise<RunningServer>;
   onSignal(signal: 'SIGINT' | 'SIGTERM', handler: () => void): void;

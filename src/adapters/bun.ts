@@ -1,6 +1,41 @@
+import type { ServerWebSocket } from 'bun';
+import { MAX_MESSAGE_BYTES, QUEUE_LIMIT_BYTES } from '../proxy/relay-websocket.ts';
 import { fetchClient } from '../proxy/upstream-client.ts';
-import type { Runtime } from '../runtime.ts';
+import type { Bindings, ClientSocket, ClientSocketHandlers, Runtime } from '../runtime.ts';
 import { bindFailure, displayUrl, readTextFile } from './shared.ts';
+import { connectUpstreamSocket } from './ws-upstream.ts';
+
+type SocketData = { handlers: ClientSocketHandlers };
+
+/** Bun's ServerWebSocket as the core's ClientSocket. */
+function clientSocket(ws: ServerWebSocket<SocketData>): ClientSocket {
+  return {
+    sendText: (data) => void ws.sendText(data),
+    sendBinary: (data) => void ws.sendBinary(data),
+    close: (code, reason) => ws.close(code, reason),
+    get bufferedAmount() {
+      return ws.getBufferedAmount();
+    },
+  };
+}
+
+/** Bun.serve's websocket handlers, which hand each event to the relay. */
+const websocket = {
+  open: (ws: ServerWebSocket<SocketData>) => ws.data.handlers.open(clientSocket(ws)),
+  message: (ws: ServerWebSocket<SocketData>, message: string | Buffer) =>
+    ws.data.handlers.message(typeof message === 'string' ? message : new Uint8Array(message)),
+  close: (ws: ServerWebSocket<SocketData>, code: number, reason: string) => ws.data.handlers.close(code, reason),
+  // Quiet sockets stay open: Socket.IO pings every 25 s, Vite's HMR socket
+  // can sit silent for hours. 0 turns Bun's 120 s idle timeout off.
+  idleTimeout: 0,
+  sendPings: false,
+  maxPayloadLength: MAX_MESSAGE_BYTES,
+  // The relay pauses the upstream at QUEUE_LIMIT_BYTES; Bun must not drop
+  // or close below the bound the relay enforces.
+  backpressureLimit: QUEUE_LIMIT_BYTES * 4,
+  closeOnBackpressureLimit: false,
+  perMessageDeflate: false,
+};
 
 // Bun: Bun.serve for the server, Bun's fetch for upstreams (it keeps Host and
 // Content-Length, and with `decompress: false` passes compressed bytes).
@@ -63,10 +98,12 @@ export function createRuntime(): Runtime {
     readTextFile,
     isTTY: Boolean(process.stdout.isTTY),
     upstream: fetchClient(),
+    connectSocket: connectUpstreamSocket,
     async serve({ fetch, hostname, port }) {
-      let server: ReturnType<typeof Bun.serve>;
+      let server: ReturnType<typeof Bun.serve<SocketData>>;
       try {
-        server = Bun.serve({
+        server = Bun.serve<SocketData>({
+          websocket,
           hostname,
           port,
           // Bun caps request bodies at 128 MiB by default; uploads are unlimited.
@@ -74,7 +111,18 @@ export function createRuntime(): Runtime {
           async fetch(req, srv) {
             // The 10 s idle timeout would cut quiet SSE streams and long-polls.
             srv.timeout(req, 0);
-            return framed(await fetch(req, { remoteAddress: srv.requestIP(req)?.address }));
+            let upgraded = false;
+            const bindings: Bindings = { remoteAddress: srv.requestIP(req)?.address };
+            if (req.headers.get('upgrade')?.toLowerCase() === 'websocket') {
+              bindings.acceptWebSocket = (protocol, handlers) => {
+                const headers = protocol ? { 'sec-websocket-protocol': protocol } : undefined;
+                upgraded = srv.upgrade(req, { headers, data: { handlers } });
+                return upgraded ? new Response(null) : undefined;
+              };
+            }
+            const res = await fetch(req, bindings);
+            // After an upgrade Bun owns the socket; the handler returns nothing.
+            return upgraded ? undefined : framed(res);
           },
         });
       } catch (error) {

@@ -1,6 +1,7 @@
-import type { Runtime } from '../runtime.ts';
+import type { Bindings, ClientSocketHandlers, Runtime } from '../runtime.ts';
 import { nodeHttpClient } from './node-http-client.ts';
 import { bindFailure, displayUrl, readTextFile } from './shared.ts';
+import { connectUpstreamSocket } from './ws-upstream.ts';
 
 // Deno: Deno.serve for the server, node:http for upstreams (Deno's fetch
 // replaces Host, chunks streamed uploads and decompresses responses).
@@ -18,6 +19,7 @@ interface DenoNamespace {
     options: { hostname: string; port: number; onListen?: () => void },
     handler: (req: Request, info: { remoteAddr: { hostname: string } }) => Response | Promise<Response>,
   ): DenoServer;
+  upgradeWebSocket(req: Request, options: { protocol?: string; idleTimeout?: number }): { socket: WebSocket; response: Response };
   addSignalListener(signal: string, handler: () => void): void;
   exit(code: number): never;
 }
@@ -32,12 +34,17 @@ export function createRuntime(): Runtime {
     readTextFile,
     isTTY: Deno.stdout.isTerminal(),
     upstream: nodeHttpClient(),
+    connectSocket: connectUpstreamSocket,
     async serve({ fetch, hostname, port }) {
       let server: DenoServer;
       try {
-        server = Deno.serve({ hostname, port, onListen: () => {} }, (req, info) =>
-          fetch(req, { remoteAddress: info.remoteAddr.hostname }),
-        );
+        server = Deno.serve({ hostname, port, onListen: () => {} }, (req, info) => {
+          const bindings: Bindings = { remoteAddress: info.remoteAddr.hostname };
+          if (req.headers.get('upgrade')?.toLowerCase() === 'websocket') {
+            bindings.acceptWebSocket = (protocol, handlers) => acceptWebSocket(req, protocol, handlers);
+          }
+          return fetch(req, bindings);
+        });
       } catch (error) {
         throw bindFailure(error, hostname, port);
       }
@@ -52,4 +59,37 @@ export function createRuntime(): Runtime {
     },
     exit: (code) => Deno.exit(code),
   };
+}
+
+function acceptWebSocket(
+  req: Request,
+  protocol: string | undefined,
+  handlers: ClientSocketHandlers,
+): Response | undefined {
+  let upgraded: { socket: WebSocket; response: Response };
+  try {
+    // idleTimeout 0: Deno would otherwise ping and close a socket quiet for 30 s.
+    upgraded = Deno.upgradeWebSocket(req, { idleTimeout: 0 });
+  } catch {
+    return undefined;
+  }
+  // The protocol goes on the 101 directly: Deno's own `protocol` option looks
+  // for it in the offer split on ", " only, so an offer of "a,b" (valid per
+  // RFC 6455, and what the ws package sends) would be refused.
+  if (protocol) upgraded.response.headers.set('sec-websocket-protocol', protocol);
+  const { socket, response } = upgraded;
+  socket.binaryType = 'arraybuffer';
+  socket.onopen = () =>
+    handlers.open({
+      sendText: (data) => socket.send(data),
+      sendBinary: (data) => socket.send(data),
+      close: (code, reason) => socket.close(code, reason),
+      get bufferedAmount() {
+        return socket.bufferedAmount;
+      },
+    });
+  socket.onmessage = (event: MessageEvent<string | ArrayBuffer>) =>
+    handlers.message(typeof event.data === 'string' ? event.data : new Uint8Array(event.data));
+  socket.onclose = (event) => handlers.close(event.code, event.reason);
+  return response;
 }

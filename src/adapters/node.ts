@@ -1,7 +1,10 @@
 import { serve as serveNode } from '@hono/node-server';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Runtime } from '../runtime.ts';
 import { nodeHttpClient } from './node-http-client.ts';
+import { handleUpgrades } from './node-upgrade.ts';
+import { connectUpstreamSocket } from './ws-upstream.ts';
 import { bindFailure, displayUrl, readTextFile } from './shared.ts';
 
 // Node: @hono/node-server for the server, node:http for upstreams.
@@ -15,6 +18,7 @@ export function createRuntime(): Runtime {
     readTextFile,
     isTTY: Boolean(process.stdout.isTTY),
     upstream: nodeHttpClient(),
+    connectSocket: connectUpstreamSocket,
     serve({ fetch, hostname, port }) {
       return new Promise((resolve, reject) => {
         const server = serveNode({
@@ -25,6 +29,7 @@ export function createRuntime(): Runtime {
           fetch: (req, env) =>
             fetch(req, { remoteAddress: 'incoming' in env ? env.incoming.socket.remoteAddress : undefined }),
         });
+        handleUpgrades(server as Server, fetch);
         server.once('error', (error) => reject(bindFailure(error, hostname, port)));
         server.once('listening', () => {
           const bound = (server.address() as AddressInfo).port;

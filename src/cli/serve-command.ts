@@ -23,7 +23,12 @@ export async function serveCommand(args: ParsedArgs, runtime: Runtime): Promise<
     quiet: config.quiet,
     color: runtime.isTTY && config.log === 'pretty',
   });
-  const app = createRouter(config, { upstream: runtime.upstream, logger, runtime: runtime.name });
+  const app = createRouter(config, {
+    upstream: runtime.upstream,
+    connectSocket: runtime.connectSocket,
+    logger,
+    runtime: runtime.name,
+  });
   if (!LOOPBACK.test(config.host)) {
     logger.warn(
       'exposed',

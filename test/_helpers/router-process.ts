@@ -27,15 +27,19 @@ const root = fileURLToPath(new URL('../../', import.meta.url));
 
 // Each launcher runs the router as the spawned process itself (no npx, no shell),
 // so the child's PID is the one whose memory we measure.
-/** As `deno task start` runs it: a small young generation keeps streamed chunks from piling up (README). */
-const DENO_V8_FLAGS = '--v8-flags=--max-semi-space-size=1';
+/**
+ * As `deno task start` runs it (README): a small young generation keeps
+ * streamed chunks from piling up, and request.signal aborts only when the
+ * client disconnects, not after every response.
+ */
+const DENO_FLAGS = ['--unstable-no-legacy-abort', '--v8-flags=--max-semi-space-size=1'];
 
 export function command(runtime: Runtime): { file: string; args: string[] } {
   switch (runtime) {
     case 'binary':
       return { file: `${root}dist/rxroute`, args: [] };
     case 'deno':
-      return { file: `${root}node_modules/.bin/deno`, args: ['run', '-A', DENO_V8_FLAGS, `${root}src/main.ts`] };
+      return { file: `${root}node_modules/.bin/deno`, args: ['run', '-A', ...DENO_FLAGS, `${root}src/main.ts`] };
     case 'node':
       return { file: process.execPath, args: [`${root}dist/npm/rxroute.js`] };
   }
