@@ -2,6 +2,8 @@ import { Hono } from 'hono';
 import { loadConfig } from './config/load.ts';
 import type { Config, ConfigInput } from './config/schema.ts';
 import { UpstreamError } from './errors.ts';
+import { createBuildServer, type StaticFiles } from './frontend/serve-build.ts';
+import { checkRequest, hostPolicy } from './security/host-guard.ts';
 import { createLogger, type Logger } from './log/logger.ts';
 import { upstreamRequestHeaders } from './proxy/forward-headers.ts';
 import { forwardHttp, upstreamTarget } from './proxy/forward-http.ts';
@@ -21,6 +23,8 @@ export interface RouterOptions {
   upstream?: UpstreamClient;
   /** How to open upstream WebSockets; without it upgrades get 501. */
   connectSocket?: ConnectUpstreamSocket;
+  /** File access for serve_from_build / compile_dev; without it the catch-all cannot serve a build. */
+  files?: StaticFiles;
   logger?: Logger;
   runtime?: string;
 }
@@ -41,6 +45,11 @@ export function createRouter(config: Partial<ConfigInput> | Config = {}, options
   const upstreamOrigins = new Set(
     [...table.entries, table.catchAll].flatMap((e) => (e.target ? [new URL(e.target).origin] : [])),
   );
+
+  const policy = hostPolicy(resolved.allowed_hosts, resolved.host);
+  const serveBuild = options.files
+    ? createBuildServer({ root: resolved.build_dir, files: options.files, noStore: resolved.compile_dev })
+    : undefined;
 
   const app = new Hono<Env>();
 
@@ -80,6 +89,19 @@ export function createRouter(config: Partial<ConfigInput> | Config = {}, options
     c.res = new Response(counted, res);
   });
 
+  // DESIGN §7: refuse unknown Host names (DNS rebinding) and cross-site
+  // WebSockets before anything is routed, rxroute's own pages included.
+  app.use(async (c, next) => {
+    const req = c.req.raw;
+    const verdict = checkRequest(req.headers, req.headers.get('upgrade')?.toLowerCase() === 'websocket', policy);
+    if (verdict.ok) return next();
+    logger.warn('blocked', `blocked ${c.req.method} ${c.req.path}: ${verdict.reason}`);
+    if (c.req.header('accept')?.includes('text/html')) {
+      return c.text(`${verdict.status === 403 ? 'Forbidden' : 'Bad request'}: ${verdict.reason}.\nTo fix: ${verdict.hint}.\n`, verdict.status);
+    }
+    return c.json({ error: verdict.reason, hint: verdict.hint }, verdict.status);
+  });
+
   app.onError((error, c) => {
     const route = c.get('route');
     if (error instanceof UpstreamError && route) {
@@ -102,6 +124,7 @@ export function createRouter(config: Partial<ConfigInput> | Config = {}, options
     const url = new URL(req.url);
     const route = matchRoute(table, url.pathname);
     c.set('route', route);
+    if (route.owner === 'build' && serveBuild) return serveBuild(req, url.pathname);
     if (route.target === null) return ownAnswer(route, url.pathname);
     const queryAt = req.url.indexOf('?');
     const query = queryAt === -1 ? '' : req.url.slice(queryAt);
@@ -165,7 +188,7 @@ function ownAnswer(route: RouteEntry, path: string): Response {
   }
   const settings =
     route.owner === 'build'
-      ? 'Serving the build directory is not available in this rxroute build; run the Vite dev server and set dev_proxy=true (RX_DEV_PROXY=1).'
+      ? 'This router was created without file access, so it cannot serve the build directory: pass `files` to createRouter(), or proxy the Vite dev server with dev_proxy=true.'
       : 'Nothing serves the frontend: set dev_proxy=true (RX_DEV_PROXY=1) to proxy Vite, frontend_present=true if a frontend server is already running, or serve_from_build=true (--static DIR) to serve an exported build.';
   return new Response(
     `<!doctype html><meta charset="utf-8"><title>404 · rxroute</title><h1>404: ${escapeHtml(path)}</h1><p>${escapeHtml(settings)}</p><p>Route: ${escapeHtml(route.rule)}</p>`,

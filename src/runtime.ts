@@ -1,3 +1,4 @@
+import type { StaticFiles } from './frontend/serve-build.ts';
 import type { UpstreamClient } from './proxy/upstream-client.ts';
 import type { ConnectUpstreamSocket } from './proxy/upstream-socket.ts';
 
@@ -64,6 +65,8 @@ export interface Runtime {
   upstream: UpstreamClient;
   /** Opens WebSockets to upstreams (the `ws` package on every runtime). */
   connectSocket: ConnectUpstreamSocket;
+  /** Reads the build directory for serve_from_build / compile_dev. */
+  files: StaticFiles;
   /** Binds and starts serving; rejects with RuntimeFailure when the port is taken. */
   serve(options: ServeOptions): Promise<RunningServer>;
   onSignal(signal: 'SIGINT' | 'SIGTERM', handler: () => void): void;

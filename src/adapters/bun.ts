@@ -3,6 +3,7 @@ import { MAX_MESSAGE_BYTES, QUEUE_LIMIT_BYTES } from '../proxy/relay-websocket.t
 import { fetchClient } from '../proxy/upstream-client.ts';
 import type { Bindings, ClientSocket, ClientSocketHandlers, Runtime } from '../runtime.ts';
 import { bindFailure, displayUrl, readTextFile } from './shared.ts';
+import { staticFiles } from './static-files.ts';
 import { connectUpstreamSocket } from './ws-upstream.ts';
 
 type SocketData = { handlers: ClientSocketHandlers };
@@ -99,6 +100,7 @@ export function createRuntime(): Runtime {
     isTTY: Boolean(process.stdout.isTTY),
     upstream: fetchClient(),
     connectSocket: connectUpstreamSocket,
+    files: staticFiles(),
     async serve({ fetch, hostname, port }) {
       let server: ReturnType<typeof Bun.serve<SocketData>>;
       try {

@@ -1,6 +1,7 @@
 import type { Bindings, ClientSocketHandlers, Runtime } from '../runtime.ts';
 import { nodeHttpClient } from './node-http-client.ts';
 import { bindFailure, displayUrl, readTextFile } from './shared.ts';
+import { staticFiles } from './static-files.ts';
 import { connectUpstreamSocket } from './ws-upstream.ts';
 
 // Deno: Deno.serve for the server, node:http for upstreams (Deno's fetch
@@ -35,6 +36,7 @@ export function createRuntime(): Runtime {
     isTTY: Deno.stdout.isTerminal(),
     upstream: nodeHttpClient(),
     connectSocket: connectUpstreamSocket,
+    files: staticFiles(),
     async serve({ fetch, hostname, port }) {
       let server: DenoServer;
       try {

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import type { Runtime } from '../runtime.ts';
 import { nodeHttpClient } from './node-http-client.ts';
 import { handleUpgrades } from './node-upgrade.ts';
+import { staticFiles } from './static-files.ts';
 import { connectUpstreamSocket } from './ws-upstream.ts';
 import { bindFailure, displayUrl, readTextFile } from './shared.ts';
 
@@ -19,6 +20,7 @@ export function createRuntime(): Runtime {
     isTTY: Boolean(process.stdout.isTTY),
     upstream: nodeHttpClient(),
     connectSocket: connectUpstreamSocket,
+    files: staticFiles(),
     serve({ fetch, hostname, port }) {
       return new Promise((resolve, reject) => {
         const server = serveNode({

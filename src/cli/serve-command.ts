@@ -26,6 +26,7 @@ export async function serveCommand(args: ParsedArgs, runtime: Runtime): Promise<
   const app = createRouter(config, {
     upstream: runtime.upstream,
     connectSocket: runtime.connectSocket,
+    files: runtime.files,
     logger,
     runtime: runtime.name,
   });
