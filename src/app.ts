@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
 import { loadConfig } from './config/load.ts';
 import type { Config, ConfigInput } from './config/schema.ts';
-import { UpstreamError } from './errors.ts';
+import { RequestError, UpstreamError } from './errors.ts';
 import { createBuildServer, type StaticFiles } from './frontend/serve-build.ts';
 import { checkRequest, hostPolicy } from './security/host-guard.ts';
 import { createLogger, type Logger } from './log/logger.ts';
@@ -104,6 +104,7 @@ export function createRouter(config: Partial<ConfigInput> | Config = {}, options
 
   app.onError((error, c) => {
     const route = c.get('route');
+    if (error instanceof RequestError) return c.json({ error: error.message }, error.status);
     if (error instanceof UpstreamError && route) {
       return upstreamErrorResponse(error, route, c.req.url, c.req.header('accept') ?? null);
     }
@@ -121,7 +122,14 @@ export function createRouter(config: Partial<ConfigInput> | Config = {}, options
 
   app.all('*', async (c) => {
     const req = c.req.raw;
-    const url = new URL(req.url);
+    // A reverse proxy only: a CONNECT or a target that is not an http path
+    // (Bun hands `CONNECT x:@host:port/p` over verbatim) must never choose
+    // where rxroute connects.
+    if (req.method === 'CONNECT') throw new RequestError('CONNECT is not supported: rxroute is a reverse proxy for its upstreams, not a forward proxy');
+    const url = parseUrl(req.url);
+    if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:') || !url.pathname.startsWith('/')) {
+      throw new RequestError('the request target must be a path');
+    }
     const route = matchRoute(table, url.pathname);
     c.set('route', route);
     if (route.owner === 'build' && serveBuild) return serveBuild(req, url.pathname);
@@ -194,4 +202,12 @@ function ownAnswer(route: RouteEntry, path: string): Response {
     `<!doctype html><meta charset="utf-8"><title>404 · rxroute</title><h1>404: ${escapeHtml(path)}</h1><p>${escapeHtml(settings)}</p><p>Route: ${escapeHtml(route.rule)}</p>`,
     { status: 404, headers: { 'content-type': 'text/html; charset=utf-8' } },
   );
+}
+
+function parseUrl(text: string): URL | undefined {
+  try {
+    return new URL(text);
+  } catch {
+    return undefined;
+  }
 }

@@ -49,3 +49,15 @@ export class UpstreamError extends Error {
     return this.code === 'timeout' ? 504 : 502;
   }
 }
+
+/** A request rxroute will not route (CONNECT, a target that is not a path): 4xx. */
+export class RequestError extends Error {
+  override name = 'RequestError';
+  readonly code = 'BAD_REQUEST';
+  constructor(
+    message: string,
+    readonly status: 400 | 405 = 400,
+  ) {
+    super(message);
+  }
+}

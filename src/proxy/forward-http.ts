@@ -1,3 +1,4 @@
+import { RequestError } from '../errors.ts';
 import { rewriteLocation, stripHopByHop, upstreamRequestHeaders } from './forward-headers.ts';
 import type { UpstreamClient } from './upstream-client.ts';
 
@@ -52,6 +53,8 @@ export async function forwardHttp(
  * Strings, not a URL object: re-serialising would re-encode the query.
  */
 export function upstreamTarget(base: string, path: string, query: string) {
+  // Glued as strings, so anything but a path could change the authority.
+  if (!path.startsWith('/')) throw new RequestError('the request target must be a path');
   const url = new URL(base);
   const basePath = url.pathname === '/' ? '' : url.pathname.replace(/\/$/, '');
   return { origin: url.origin, host: url.host, path: basePath + path + query };
