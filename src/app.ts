@@ -4,10 +4,12 @@ import type { Config, ConfigInput } from './config/schema.ts';
 import { RequestError, UpstreamError } from './errors.ts';
 import { createBuildServer, type StaticFiles } from './frontend/serve-build.ts';
 import { checkRequest, hostPolicy } from './security/host-guard.ts';
-import { createLogger, type Logger } from './log/logger.ts';
+import { EventBus, eventStream } from './log/events.ts';
+import { createLogger, type Logger, type RequestRecord } from './log/logger.ts';
 import { upstreamRequestHeaders } from './proxy/forward-headers.ts';
 import { forwardHttp, upstreamTarget } from './proxy/forward-http.ts';
 import { relayWebSocket } from './proxy/relay-websocket.ts';
+import { type Probe, UpstreamHealth } from './proxy/upstream-health.ts';
 import type { ConnectUpstreamSocket } from './proxy/upstream-socket.ts';
 import { fetchClient, type UpstreamClient } from './proxy/upstream-client.ts';
 import { buildRouteTable, matchRoute, type RouteEntry, type RouteTable } from './routing/route-table.ts';
@@ -25,13 +27,23 @@ export interface RouterOptions {
   connectSocket?: ConnectUpstreamSocket;
   /** File access for serve_from_build / compile_dev; without it the catch-all cannot serve a build. */
   files?: StaticFiles;
+  /** TCP liveness check; without it a refused upstream fails at once (no `wait_ms`). */
+  probe?: Probe;
   logger?: Logger;
   runtime?: string;
 }
 
 type Env = { Bindings: Bindings; Variables: { route: RouteEntry; upgraded: boolean } };
 
-export type RouterApp = Hono<Env> & { config: Config; table: RouteTable };
+export type RouterApp = Hono<Env> & {
+  config: Config;
+  table: RouteTable;
+  health: UpstreamHealth;
+  /** Closes every relayed WebSocket (both sides) with 1001, for shutdown. */
+  closeSockets(reason: string): void;
+  /** Requests and health changes as they happen (the status page's feed). */
+  events: EventBus;
+};
 
 /**
  * The router as a web-standard fetch handler: `createRouter(config).fetch`.
@@ -46,6 +58,45 @@ export function createRouter(config: Partial<ConfigInput> | Config = {}, options
     [...table.entries, table.catchAll].flatMap((e) => (e.target ? [new URL(e.target).origin] : [])),
   );
 
+  const probe = options.probe;
+  const health = new UpstreamHealth(
+    [...table.entries, table.catchAll].flatMap((e) => (e.target ? [{ name: e.owner, origin: new URL(e.target).origin }] : [])),
+    probe ?? (() => Promise.reject(new Error('no probe'))),
+  );
+  const waitMs = probe ? resolved.wait_ms : 0;
+  let refreshing: Promise<unknown> | undefined;
+
+  /**
+   * DESIGN §6: a refused connection waits up to wait_ms for the upstream to
+   * come back (one shared probe loop per upstream), then is sent again. A
+   * request whose body was already read from cannot be replayed.
+   */
+  async function withWait(req: Request, target: string, send: () => Promise<Response>): Promise<Response> {
+    const origin = new URL(target).origin;
+    const deadline = performance.now() + waitMs;
+    for (;;) {
+      try {
+        const res = await send();
+        health.markUp(origin);
+        return res;
+      } catch (error) {
+        if (!(error instanceof UpstreamError) || error.code !== 'refused') throw error;
+        health.markDown(origin, error.message);
+        const left = deadline - performance.now();
+        if (left <= 0 || req.bodyUsed || !(await health.waitForUp(origin, left, req.signal))) throw error;
+      }
+    }
+  }
+
+  const relays = new Set<(code: number, reason: string) => void>();
+  const events = new EventBus();
+  health.subscribe((status) => events.publish({ type: 'health', time: new Date().toISOString(), ...status }));
+  const log = (r: RequestRecord) => {
+    // rxroute's own pages poll /__rxroute/health; only their failures are news.
+    if (r.path.startsWith('/__rxroute/') && r.status < 400) return;
+    logger.request(r);
+    if (events.size > 0) events.publish({ type: 'request', time: new Date().toISOString(), ...r });
+  };
   const policy = hostPolicy(resolved.allowed_hosts, resolved.host);
   const serveBuild = options.files
     ? createBuildServer({ root: resolved.build_dir, files: options.files, noStore: resolved.compile_dev })
@@ -58,7 +109,7 @@ export function createRouter(config: Partial<ConfigInput> | Config = {}, options
     await next();
     const route = c.get('route');
     const res = c.res;
-    const record = {
+    const entry = {
       method: c.req.method,
       path: c.req.path,
       owner: route?.owner ?? 'rxroute',
@@ -67,12 +118,14 @@ export function createRouter(config: Partial<ConfigInput> | Config = {}, options
       bytes: null as number | null,
     };
     const length = res.headers.get('content-length');
-    if (length !== null || !res.body || c.req.method === 'HEAD' || record.status === 101) {
-      record.ms = performance.now() - started;
-      record.bytes = c.req.method === 'HEAD' ? 0 : length !== null ? Number(length) : 0;
-      logger.request(record);
+    if (length !== null || !res.body || c.req.method === 'HEAD' || entry.status === 101) {
+      entry.ms = performance.now() - started;
+      entry.bytes = c.req.method === 'HEAD' ? 0 : length !== null ? Number(length) : 0;
+      log(entry);
       return;
     }
+    // The status page's own feed is not itself a request worth listing.
+    if (c.req.path === '/__rxroute/events') return;
     // Streamed body of unknown length: log when it ends, with the bytes sent.
     let bytes = 0;
     const counted = res.body.pipeThrough(
@@ -82,7 +135,7 @@ export function createRouter(config: Partial<ConfigInput> | Config = {}, options
           controller.enqueue(chunk);
         },
         flush() {
-          logger.request({ ...record, ms: performance.now() - started, bytes });
+          log({ ...entry, ms: performance.now() - started, bytes });
         },
       }),
     );
@@ -116,9 +169,23 @@ export function createRouter(config: Partial<ConfigInput> | Config = {}, options
     return Response.json({ error: 'internal error in rxroute', detail: error.message }, { status: 500 });
   });
 
-  app.get('/__rxroute/health', (c) =>
-    c.json({ ok: true, version: VERSION, runtime: options.runtime ?? null, profile: resolved.profile }),
-  );
+  app.get('/__rxroute/events', (c) => eventStream(events, c.req.raw.signal));
+
+  app.get('/__rxroute/health', async (c) => {
+    // Probe on demand: the error page and the status page poll this to see
+    // an upstream come back. Concurrent polls share one round of probes.
+    if (probe) {
+      refreshing ??= health.refresh().finally(() => setTimeout(() => (refreshing = undefined), 250));
+      await refreshing;
+    }
+    return c.json({
+      ok: true,
+      version: VERSION,
+      runtime: options.runtime ?? null,
+      profile: resolved.profile,
+      upstreams: health.list(),
+    });
+  });
 
   app.all('*', async (c) => {
     const req = c.req.raw;
@@ -141,11 +208,13 @@ export function createRouter(config: Partial<ConfigInput> | Config = {}, options
       const onAccepted = () => c.set('upgraded', true);
       return upgrade(req, url.pathname, query, route as RouteEntry & { target: string }, clientAddress, c.env?.acceptWebSocket, onAccepted);
     }
-    return forwardHttp(
-      req,
-      { path: url.pathname, query, origin: `${url.protocol}//${req.headers.get('host') ?? url.host}` },
-      route as RouteEntry & { target: string },
-      { upstream, clientAddress, upstreamOrigins },
+    return withWait(req, route.target, () =>
+      forwardHttp(
+        req,
+        { path: url.pathname, query, origin: `${url.protocol}//${req.headers.get('host') ?? url.host}` },
+        route as RouteEntry & { target: string },
+        { upstream, clientAddress, upstreamOrigins },
+      ),
     );
   });
 
@@ -178,15 +247,16 @@ export function createRouter(config: Partial<ConfigInput> | Config = {}, options
       changeOrigin: route.changeOrigin,
       hasBody: false,
     });
-    return relayWebSocket(req, target.origin + target.path, headers, {
-      connect: options.connectSocket,
-      accept,
-      clientAddress,
-      onAccepted,
-    });
+    const connect = options.connectSocket;
+    return withWait(req, route.target, () =>
+      relayWebSocket(req, target.origin + target.path, headers, { connect, accept, clientAddress, onAccepted, relays }),
+    );
   }
 
-  return Object.assign(app, { config: resolved, table });
+  const closeSockets = (reason: string) => {
+    for (const close of [...relays]) close(1001, reason);
+  };
+  return Object.assign(app, { config: resolved, table, health, closeSockets, events });
 }
 
 /** Routes with no upstream: rxroute's namespace, or a catch-all with nothing behind it. */

@@ -3,5 +3,8 @@ export { ConfigSchema, RouteSchema, type Config, type ConfigInput, type Route } 
 export { loadConfig, resolveConfig, validateConfig, type ConfigSources } from './config/load.ts';
 export { buildRouteTable, matchRoute, explainPath, type RouteEntry, type RouteTable } from './routing/route-table.ts';
 export { fetchClient, type UpstreamClient, type UpstreamRequest } from './proxy/upstream-client.ts';
-export { ConfigError, RuntimeFailure, UpstreamError } from './errors.ts';
+export { ConfigError, RequestError, RuntimeFailure, UpstreamError } from './errors.ts';
+export type { ConnectUpstreamSocket } from './proxy/upstream-socket.ts';
+export type { Probe } from './proxy/upstream-health.ts';
+export type { StaticFiles } from './frontend/serve-build.ts';
 export type { Bindings, Runtime, RunningServer } from './runtime.ts';

@@ -1,5 +1,6 @@
 import type { StaticFiles } from './frontend/serve-build.ts';
 import type { UpstreamClient } from './proxy/upstream-client.ts';
+import type { Probe } from './proxy/upstream-health.ts';
 import type { ConnectUpstreamSocket } from './proxy/upstream-socket.ts';
 
 // What the portable core needs from Bun, Deno or Node. Each adapter in
@@ -49,6 +50,7 @@ export interface RunningServer {
   /** `http://host:port` with the port actually bound (port 0 → a free one). */
   url: string;
   port: number;
+  /** Stops accepting connections and resolves once in-flight requests are done. */
   close(): Promise<void>;
 }
 
@@ -67,6 +69,8 @@ export interface Runtime {
   connectSocket: ConnectUpstreamSocket;
   /** Reads the build directory for serve_from_build / compile_dev. */
   files: StaticFiles;
+  /** TCP liveness check for upstreams (wait_ms, health, doctor). */
+  probe: Probe;
   /** Binds and starts serving; rejects with RuntimeFailure when the port is taken. */
   serve(options: ServeOptions): Promise<RunningServer>;
   onSignal(signal: 'SIGINT' | 'SIGTERM', handler: () => void): void;

@@ -3,6 +3,7 @@ import { MAX_MESSAGE_BYTES, QUEUE_LIMIT_BYTES } from '../proxy/relay-websocket.t
 import { fetchClient } from '../proxy/upstream-client.ts';
 import type { Bindings, ClientSocket, ClientSocketHandlers, Runtime } from '../runtime.ts';
 import { bindFailure, displayUrl, readTextFile } from './shared.ts';
+import { tcpProbe } from './probe.ts';
 import { staticFiles } from './static-files.ts';
 import { connectUpstreamSocket } from './ws-upstream.ts';
 
@@ -101,6 +102,7 @@ export function createRuntime(): Runtime {
     upstream: fetchClient(),
     connectSocket: connectUpstreamSocket,
     files: staticFiles(),
+    probe: tcpProbe,
     async serve({ fetch, hostname, port }) {
       let server: ReturnType<typeof Bun.serve<SocketData>>;
       try {
@@ -135,7 +137,8 @@ export function createRuntime(): Runtime {
         url: displayUrl(hostname, bound),
         port: bound,
         close: async () => {
-          await server.stop(true);
+          // Stop accepting; in-flight requests finish (the CLI caps the wait).
+          await server.stop(false);
         },
       };
     },

@@ -1,6 +1,7 @@
 import type { Bindings, ClientSocketHandlers, Runtime } from '../runtime.ts';
 import { nodeHttpClient } from './node-http-client.ts';
 import { bindFailure, displayUrl, readTextFile } from './shared.ts';
+import { tcpProbe } from './probe.ts';
 import { staticFiles } from './static-files.ts';
 import { connectUpstreamSocket } from './ws-upstream.ts';
 
@@ -37,6 +38,7 @@ export function createRuntime(): Runtime {
     upstream: nodeHttpClient(),
     connectSocket: connectUpstreamSocket,
     files: staticFiles(),
+    probe: tcpProbe,
     async serve({ fetch, hostname, port }) {
       let server: DenoServer;
       try {

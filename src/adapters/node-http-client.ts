@@ -43,14 +43,22 @@ function send(req: UpstreamRequest, mayRetry: boolean): Promise<Response> {
       if (answered) return;
       // A keep-alive socket the upstream closed while idle (a Reflex backend
       // restart) fails on first use; a bodiless request is safe to send again.
-      if (mayRetry && out.reusedSocket && req.body === null && (error as { code?: string }).code === 'ECONNRESET') {
+      if (mayRetry && out.reusedSocket && !req.body?.locked && (error as { code?: string }).code === 'ECONNRESET') {
         resolve(send(req, false));
         return;
       }
       reject(toUpstreamError(error, req.origin + req.path));
     });
-    if (req.body) pump(req.body, out);
-    else out.end();
+    const body = req.body;
+    if (!body) out.end();
+    else {
+      // Read the body only once the connection is up, so a refused
+      // connection (an upstream restarting) leaves it unread and replayable.
+      out.once('socket', (socket) => {
+        if (socket.connecting) socket.once('connect', () => void pump(body, out));
+        else void pump(body, out);
+      });
+    }
   });
 }
 

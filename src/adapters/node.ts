@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import type { Runtime } from '../runtime.ts';
 import { nodeHttpClient } from './node-http-client.ts';
 import { handleUpgrades } from './node-upgrade.ts';
+import { tcpProbe } from './probe.ts';
 import { staticFiles } from './static-files.ts';
 import { connectUpstreamSocket } from './ws-upstream.ts';
 import { bindFailure, displayUrl, readTextFile } from './shared.ts';
@@ -21,6 +22,7 @@ export function createRuntime(): Runtime {
     upstream: nodeHttpClient(),
     connectSocket: connectUpstreamSocket,
     files: staticFiles(),
+    probe: tcpProbe,
     serve({ fetch, hostname, port }) {
       return new Promise((resolve, reject) => {
         const server = serveNode({
@@ -40,8 +42,10 @@ export function createRuntime(): Runtime {
             port: bound,
             close: () =>
               new Promise<void>((done) => {
+                // Stop accepting and drop idle keep-alive sockets; in-flight
+                // requests finish (the CLI caps the wait).
                 server.close(() => done());
-                if ('closeAllConnections' in server) server.closeAllConnections();
+                if ('closeIdleConnections' in server) server.closeIdleConnections();
               }),
           });
         });

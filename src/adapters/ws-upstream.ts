@@ -37,8 +37,11 @@ export const connectUpstreamSocket: ConnectUpstreamSocket = (url, { protocols, h
     });
     ws.on('unexpected-response', (_req, res) => {
       settled = true;
-      readRefusal(res).then((response) => resolve({ ok: false, response }), reject);
-      ws.terminate();
+      // Read the refusal before dropping the connection: terminating first
+      // would lose its body on Node and Deno.
+      readRefusal(res)
+        .then((response) => resolve({ ok: false, response }), reject)
+        .finally(() => ws.terminate());
     });
     ws.on('message', (data: Buffer, isBinary: boolean) => {
       handlers.message(isBinary ? data : data.toString('utf8'));

@@ -7,6 +7,7 @@ import type { ParsedArgs } from './args.ts';
 import { loadCliConfig } from './load-cli-config.ts';
 import { formatRouteTable } from './route-listing.ts';
 
+const SHUTDOWN_GRACE_MS = 5000;
 const LOOPBACK = /^(localhost|127(?:\.\d{1,3}){3}|::1|\[::1\])$/i;
 
 /** `rxroute [options]`: validate, bind, print the banner, serve until a signal. */
@@ -27,6 +28,7 @@ export async function serveCommand(args: ParsedArgs, runtime: Runtime): Promise<
     upstream: runtime.upstream,
     connectSocket: runtime.connectSocket,
     files: runtime.files,
+    probe: runtime.probe,
     logger,
     runtime: runtime.name,
   });
@@ -53,12 +55,15 @@ export async function serveCommand(args: ParsedArgs, runtime: Runtime): Promise<
     );
   }
 
+  // Graceful shutdown: stop accepting, close relayed sockets with 1001 (going
+  // away), give in-flight requests up to 5 s. A second signal exits at once.
   let stopping = false;
   const stop = () => {
     if (stopping) runtime.exit(0);
     stopping = true;
-    // A request that never ends must not keep the process alive for long.
-    const force = setTimeout(() => runtime.exit(0), 3000);
+    if (logger.format === 'json') logger.info('stopping', 'rxroute stopping');
+    const force = setTimeout(() => runtime.exit(0), SHUTDOWN_GRACE_MS);
+    app.closeSockets('rxroute is shutting down');
     server.close().finally(() => {
       clearTimeout(force);
       runtime.exit(0);

@@ -5,14 +5,26 @@ import type { ConnectUpstreamSocket, UpstreamSocket } from './upstream-socket.ts
 // client gets the upstream's subprotocol, or its refusal status, never an
 // accepted-then-closed socket. Frames keep their type and order.
 
-/** Largest single message relayed, either way (Bun's default is 16 MiB). */
-export const MAX_MESSAGE_BYTES = 256 * 1024 * 1024;
+/**
+ * Largest single message relayed, either way: Bun's own default. Socket.IO
+ * caps messages at 1 MB and Vite's HMR messages are small.
+ */
+export const MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
 
 /**
  * Bytes allowed to queue toward one side before rxroute stops reading from
  * the other. This, plus one message, bounds a relay's memory per direction.
  */
 export const QUEUE_LIMIT_BYTES = 4 * 1024 * 1024;
+
+/**
+ * Where the runtime cannot stop reading a client (Bun, Deno), the queue
+ * toward the upstream may grow past QUEUE_LIMIT_BYTES while the upstream is
+ * still reading (a burst, one large message). It is cut off here, or when it
+ * has stayed over the limit without draining for STALL_MS.
+ */
+export const HARD_QUEUE_LIMIT_BYTES = 2 * MAX_MESSAGE_BYTES;
+const STALL_MS = 10_000;
 
 /** How often a paused direction checks whether the queue has drained. */
 const DRAIN_POLL_MS = 10;
@@ -22,6 +34,8 @@ export interface RelayContext {
   accept: (protocol: string | undefined, handlers: ClientSocketHandlers) => Response | undefined;
   /** Called once the client side is accepted (the exchange is then a 101). */
   onAccepted?: () => void;
+  /** Live relays, so a shutdown can close them all with 1001. */
+  relays?: Set<(code: number, reason: string) => void>;
   clientAddress: string | undefined;
   /** Called when a relay ends, for logging. */
   onClose?: (code: number) => void;
@@ -52,6 +66,13 @@ export async function relayWebSocket(
   let upstreamClosed: { code: number; reason: string } | undefined;
   let clientPaused = false;
   let upstreamPaused = false;
+  let stallTimer: ReturnType<typeof setTimeout> | undefined;
+  let stallSince = 0;
+  const giveUp = (c: ClientSocket, why: string) => {
+    clearTimeout(stallTimer);
+    c.close(1013, `rxroute: upstream is not reading (${why})`);
+    upstream?.close(1001, 'client closed');
+  };
 
   const result = await ctx.connect(wsUrl(target), { protocols, headers, signal: req.signal }, {
     message(data) {
@@ -66,14 +87,22 @@ export async function relayWebSocket(
       pauseUntilDrained(upstream, () => c.bufferedAmount, () => (upstreamPaused = false));
     },
     close(code, reason) {
-      upstreamClosed = { code, reason };
-      client?.close(sendableCode(code), sendableReason(reason));
+      // An upstream that vanished without a close frame is usually a backend
+      // restarting: 1012 (service restart) makes Socket.IO reconnect.
+      const restarted = code === 1006;
+      upstreamClosed = restarted ? { code: 1012, reason: 'upstream closed the connection' } : { code, reason };
+      client?.close(sendableCode(upstreamClosed.code), sendableReason(upstreamClosed.reason));
     },
   });
   if (!result.ok) return result.response;
   upstream = result.socket;
   const up = upstream;
 
+  const closeBoth = (code: number, reason: string) => {
+    client?.close(code, reason);
+    up.close(code, reason);
+  };
+  ctx.relays?.add(closeBoth);
   const accepted = ctx.accept(up.protocol || undefined, {
     open(socket) {
       client = socket;
@@ -88,20 +117,34 @@ export async function relayWebSocket(
       if (c.pause && c.resume) {
         clientPaused = true;
         pauseUntilDrained({ pause: () => c.pause?.(), resume: () => c.resume?.() }, () => up.bufferedAmount, () => (clientPaused = false));
-      } else {
-        // Bun and Deno cannot stop reading a server-side socket; rather than
-        // queue without bound for an upstream that is not reading, give up.
-        client.close(1013, 'rxroute: upstream is not reading (queue over 4 MiB)');
-        up.close(1001, 'client closed');
+        return;
+      }
+      // Bun and Deno cannot stop reading a server-side socket. Let a reading
+      // upstream catch up; give up on one that stopped reading rather than
+      // queue without bound.
+      if (up.bufferedAmount > HARD_QUEUE_LIMIT_BYTES) {
+        giveUp(c, 'queue over 32 MiB');
+        return;
+      }
+      if (stallTimer === undefined) {
+        stallTimer = setTimeout(function check() {
+          if (up.bufferedAmount <= QUEUE_LIMIT_BYTES) stallTimer = undefined;
+          else if (performance.now() - stallSince >= STALL_MS) giveUp(c, 'no progress for 10 s');
+          else stallTimer = setTimeout(check, 250);
+        }, 250);
+        stallSince = performance.now();
       }
     },
     close(code, reason) {
+      clearTimeout(stallTimer);
+      ctx.relays?.delete(closeBoth);
       up.close(sendableCode(code), sendableReason(reason));
       ctx.onClose?.(code);
     },
   });
   if (!accepted) {
     // The adapter could not take the client over (it went away mid-handshake).
+    ctx.relays?.delete(closeBoth);
     up.close(1001, 'client gone');
     return Response.json({ error: 'the WebSocket upgrade could not be completed' }, { status: 400 });
   }

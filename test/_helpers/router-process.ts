@@ -20,6 +20,8 @@ export interface RouterProcess {
   stderr(): string;
   /** Resident set size of the router process itself, from /proc/PID/status. */
   rssBytes(): number;
+  /** The exit code once the process has exited, else undefined. */
+  exitCode(): number | null | undefined;
   stop(): Promise<void>;
 }
 
@@ -140,6 +142,7 @@ export async function startRouter(
     stdout,
     stderr: () => stderr,
     rssBytes: () => readRss(pid),
+    exitCode: () => (child.exitCode === null && child.signalCode === null ? undefined : child.exitCode),
     async stop() {
       process.off('exit', killOnExit);
       await stopChild(child, exited);

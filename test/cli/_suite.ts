@@ -1,9 +1,11 @@
 import { execFile } from 'node:child_process';
+import http from 'node:http';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { WebSocketServer, WebSocket } from 'ws';
 import { cleanEnv, command, startRouter, type Runtime } from '../_helpers/router-process.ts';
 
 interface Run {
@@ -113,6 +115,45 @@ export function addCliTests(runtime: Runtime): void {
         noStackTrace(run.stderr);
       } finally {
         blocker.close();
+      }
+    });
+
+    it('shuts down gracefully on SIGTERM: in-flight requests finish, sockets get 1001, exit 0', async () => {
+      let release!: () => void;
+      const released = new Promise<void>((resolve) => (release = resolve));
+      const upstream = http.createServer((req, res) => {
+        if (req.url === '/slow') void released.then(() => res.end('finished'));
+        else res.end('ok');
+      });
+      const wss = new WebSocketServer({ server: upstream });
+      await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
+      const url = `http://127.0.0.1:${(upstream.address() as net.AddressInfo).port}`;
+      const router = await startRouter(runtime, ['--port', '0', '--log', 'json', '--frontend', url, '--backend', url]);
+      try {
+        const host = `localhost:${router.port}`;
+        const slow = fetch(`${router.url}/slow`, { headers: { host } }).then(async (r) => `${r.status} ${await r.text()}`);
+        const ws = new WebSocket(`${router.url.replace('http', 'ws')}/_event/`, { headers: { host } });
+        await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
+        const wsClosed = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));
+        await new Promise((r) => setTimeout(r, 200)); // the slow request has reached the upstream
+        const exited = new Promise<void>((resolve) => {
+          const check = setInterval(() => {
+            if (router.exitCode() === undefined) return;
+            clearInterval(check);
+            resolve();
+          }, 50);
+        });
+        process.kill(router.pid, 'SIGTERM');
+        expect(await wsClosed).toBe(1001);
+        setTimeout(release, 300);
+        expect(await slow).toBe('200 finished');
+        await exited;
+        expect(router.exitCode()).toBe(0);
+      } finally {
+        release();
+        await router.stop();
+        wss.close();
+        upstream.close();
       }
     });
 

@@ -1,0 +1,3 @@
+import { addTests } from './_suite.ts';
+
+addTests('node');
