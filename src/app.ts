@@ -15,6 +15,7 @@ import { fetchClient, type UpstreamClient } from './proxy/upstream-client.ts';
 import { buildRouteTable, matchRoute, type RouteEntry, type RouteTable } from './routing/route-table.ts';
 import type { Bindings } from './runtime.ts';
 import { escapeHtml, upstreamErrorResponse } from './ui/error-response.ts';
+import { statusPage } from './ui/status-page.ts';
 import { VERSION } from './version.ts';
 
 // Composes the Hono app: rxroute's own endpoints, then the route table.
@@ -93,7 +94,7 @@ export function createRouter(config: Partial<ConfigInput> | Config = {}, options
   health.subscribe((status) => events.publish({ type: 'health', time: new Date().toISOString(), ...status }));
   const log = (r: RequestRecord) => {
     // rxroute's own pages poll /__rxroute/health; only their failures are news.
-    if (r.path.startsWith('/__rxroute/') && r.status < 400) return;
+    if ((r.path === '/__rxroute' || r.path.startsWith('/__rxroute/')) && r.status < 400) return;
     logger.request(r);
     if (events.size > 0) events.publish({ type: 'request', time: new Date().toISOString(), ...r });
   };
@@ -171,11 +172,18 @@ export function createRouter(config: Partial<ConfigInput> | Config = {}, options
 
   app.get('/__rxroute/events', (c) => eventStream(events, c.req.raw.signal));
 
+  const statusPageResponse = () =>
+    new Response(statusPage({ version: VERSION, runtime: options.runtime ?? null, profile: resolved.profile, table }), {
+      headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' },
+    });
+  app.get('/__rxroute', statusPageResponse);
+  app.get('/__rxroute/', statusPageResponse);
+
   app.get('/__rxroute/health', async (c) => {
     // Probe on demand: the error page and the status page poll this to see
     // an upstream come back. Concurrent polls share one round of probes.
     if (probe) {
-      refreshing ??= health.refresh().finally(() => setTimeout(() => (refreshing = undefined), 250));
+      refreshing ??= health.refresh().finally(() => (refreshing = undefined));
       await refreshing;
     }
     return c.json({
@@ -262,7 +270,7 @@ export function createRouter(config: Partial<ConfigInput> | Config = {}, options
 /** Routes with no upstream: rxroute's namespace, or a catch-all with nothing behind it. */
 function ownAnswer(route: RouteEntry, path: string): Response {
   if (route.owner === 'rxroute') {
-    return Response.json({ error: `no rxroute endpoint at ${path}`, endpoints: ['/__rxroute/health'] }, { status: 404 });
+    return Response.json({ error: `no rxroute endpoint at ${path}`, endpoints: ['/__rxroute/', '/__rxroute/health', '/__rxroute/events'] }, { status: 404 });
   }
   const settings =
     route.owner === 'build'

@@ -23,7 +23,7 @@ export const QUEUE_LIMIT_BYTES = 4 * 1024 * 1024;
  * still reading (a burst, one large message). It is cut off here, or when it
  * has stayed over the limit without draining for STALL_MS.
  */
-export const HARD_QUEUE_LIMIT_BYTES = 2 * MAX_MESSAGE_BYTES;
+export const HARD_QUEUE_LIMIT_BYTES = MAX_MESSAGE_BYTES;
 const STALL_MS = 10_000;
 
 /** How often a paused direction checks whether the queue has drained. */
@@ -123,7 +123,7 @@ export async function relayWebSocket(
       // upstream catch up; give up on one that stopped reading rather than
       // queue without bound.
       if (up.bufferedAmount > HARD_QUEUE_LIMIT_BYTES) {
-        giveUp(c, 'queue over 32 MiB');
+        giveUp(c, 'queue over 16 MiB');
         return;
       }
       if (stallTimer === undefined) {
