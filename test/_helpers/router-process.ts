@@ -192,3 +192,8 @@ export function watchRss(read: () => number, intervalMs = 100): { stop(): RssRep
     },
   };
 }
+
+/** Router args with one upstream behind both frontend and backend, failing fast. */
+export function singleUpstreamArgs(upstreamUrl: string, ...extra: string[]): string[] {
+  return ['--port', '0', '--host', '127.0.0.1', '--log', 'json', '--frontend', upstreamUrl, '--backend', upstreamUrl, '--wait', '0', ...extra];
+}

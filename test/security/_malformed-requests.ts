@@ -1,5 +1,5 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { startRouter, type RouterProcess, type Runtime } from '../_helpers/router-process.ts';
+import { singleUpstreamArgs, startRouter, type RouterProcess, type Runtime } from '../_helpers/router-process.ts';
 import { startUpstream, type Upstream } from '../_helpers/upstream.ts';
 import { exchange, healthStatus, statuses } from './_net.ts';
 
@@ -16,14 +16,7 @@ export function addTests(runtime: Runtime): void {
 
     beforeAll(async () => {
       upstream = await startUpstream('frontend');
-      router = await startRouter(runtime, [
-        '--port', '0',
-        '--host', '127.0.0.1',
-        '--log', 'json',
-        '--frontend', upstream.url,
-        '--backend', upstream.url,
-        '--wait', '0',
-      ]);
+      router = await startRouter(runtime, singleUpstreamArgs(upstream.url));
     }, 40_000);
 
     afterAll(async () => {

@@ -1,5 +1,5 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { startRouter, type RouterProcess, type Runtime } from '../_helpers/router-process.ts';
+import { singleUpstreamArgs, startRouter, type RouterProcess, type Runtime } from '../_helpers/router-process.ts';
 import { exchange, healthStatus, startRecordingUpstream, statuses, type RecordingUpstream } from './_net.ts';
 
 /**
@@ -22,14 +22,7 @@ export function addTests(runtime: Runtime): void {
 
     beforeAll(async () => {
       upstream = await startRecordingUpstream();
-      router = await startRouter(runtime, [
-        '--port', '0',
-        '--host', '127.0.0.1',
-        '--log', 'json',
-        '--frontend', upstream.url,
-        '--backend', upstream.url,
-        '--wait', '0',
-      ]);
+      router = await startRouter(runtime, singleUpstreamArgs(upstream.url));
     }, 40_000);
 
     afterAll(async () => {

@@ -1,5 +1,5 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { startRouter, type RouterProcess, type Runtime } from '../_helpers/router-process.ts';
+import { singleUpstreamArgs, startRouter, type RouterProcess, type Runtime } from '../_helpers/router-process.ts';
 import { healthStatus } from './_net.ts';
 import { closeSocket, handshake, roundTrip, startEchoWsUpstream, type EchoWsUpstream } from './_ws.ts';
 
@@ -18,15 +18,7 @@ export function addTests(runtime: Runtime): void {
 
     beforeAll(async () => {
       upstream = await startEchoWsUpstream();
-      router = await startRouter(runtime, [
-        '--port', '0',
-        '--host', '127.0.0.1',
-        '--log', 'json',
-        '--frontend', upstream.url,
-        '--backend', upstream.url,
-        '--wait', '0',
-        '--allowed-host', 'myapp.test',
-      ]);
+      router = await startRouter(runtime, singleUpstreamArgs(upstream.url, '--allowed-host', 'myapp.test'));
       base = `ws://127.0.0.1:${router.port}`;
     }, 40_000);
 
