@@ -55,9 +55,20 @@ export async function forwardHttp(
 export function upstreamTarget(base: string, path: string, query: string) {
   // Glued as strings, so anything but a path could change the authority.
   if (!path.startsWith('/')) throw new RequestError('the request target must be a path');
-  const url = new URL(base);
-  const basePath = url.pathname === '/' ? '' : url.pathname.replace(/\/$/, '');
-  return { origin: url.origin, host: url.host, path: basePath + path + query };
+  const { origin, host, basePath } = parsedBase(base);
+  return { origin, host, path: basePath + path + query };
+}
+
+/** Upstream base URLs are few and fixed; parse each once, not per request. */
+const bases = new Map<string, { origin: string; host: string; basePath: string }>();
+function parsedBase(base: string) {
+  let parsed = bases.get(base);
+  if (!parsed) {
+    const url = new URL(base);
+    parsed = { origin: url.origin, host: url.host, basePath: url.pathname === '/' ? '' : url.pathname.replace(/\/$/, '') };
+    bases.set(base, parsed);
+  }
+  return parsed;
 }
 
 /** Response head cleaned for the client; the body stream is handed through. */
