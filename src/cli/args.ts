@@ -5,7 +5,7 @@ import { ConfigError } from '../errors.ts';
 // argv → a command plus a config-shaped layer of flag values (DESIGN §8).
 // Hand-written (a dozen options) so the core needs no runtime's parser.
 
-export const COMMANDS = ['run', 'routes'] as const;
+export const COMMANDS = ['run', 'routes', 'doctor'] as const;
 export type Command = (typeof COMMANDS)[number] | 'help' | 'version';
 
 export interface ParsedArgs {
@@ -65,7 +65,7 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
           const near = didYouMean(arg, COMMANDS);
           throw new ConfigError(
             [`unknown command "${arg}"${near ? ` (did you mean "${near}"?)` : ''}`],
-            'commands: run (the default), routes; see rxroute --help',
+            'commands: run (the default), routes, doctor; see rxroute --help',
           );
         }
         command = arg as Command;

@@ -5,6 +5,7 @@ export const HELP = `rxroute ${VERSION} — one URL for Vite, the Reflex backend
 Usage
   rxroute [options]            run the router
   rxroute routes [path…]       print the route table, or which upstream gets each path and why
+  rxroute doctor               check config, port, upstreams and .web/env.json; print the Django settings to add
   rxroute --help | --version
 
 Options

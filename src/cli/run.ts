@@ -2,6 +2,7 @@ import { ConfigError, RuntimeFailure } from '../errors.ts';
 import type { Runtime } from '../runtime.ts';
 import { VERSION } from '../version.ts';
 import { parseArgs } from './args.ts';
+import { doctorCommand } from './doctor-command.ts';
 import { HELP } from './help.ts';
 import { routesCommand } from './routes-command.ts';
 import { serveCommand } from './serve-command.ts';
@@ -25,6 +26,9 @@ export async function runCli(runtime: Runtime): Promise<void> {
         break;
       case 'routes':
         code = routesCommand(args, runtime);
+        break;
+      case 'doctor':
+        code = await doctorCommand(args, runtime);
         break;
       case 'run':
         code = await serveCommand(args, runtime);

@@ -1,0 +1,3 @@
+import { addDoctorTests } from './_suite.ts';
+
+addDoctorTests('deno');
