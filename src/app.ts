@@ -72,8 +72,10 @@ export function createRouter(config: Partial<ConfigInput> | Config = {}, options
    * come back (one shared probe loop per upstream), then is sent again. A
    * request whose body was already read from cannot be replayed.
    */
+  const origins = new Map<string, string>();
   async function withWait(req: Request, target: string, send: () => Promise<Response>): Promise<Response> {
-    const origin = new URL(target).origin;
+    let origin = origins.get(target);
+    if (origin === undefined) origins.set(target, (origin = new URL(target).origin));
     const deadline = performance.now() + waitMs;
     for (;;) {
       try {

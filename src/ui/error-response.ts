@@ -50,6 +50,7 @@ function errorPage(
   const title = status === 504 ? 'Upstream timed out' : 'Upstream not reachable';
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${status} · ${escapeHtml(body.upstream)} · rxroute</title>
+<link rel="icon" href="data:,">
 <style>
 body{font:15px/1.5 system-ui,sans-serif;margin:0;background:#111318;color:#e6e6e6}
 main{max-width:44rem;margin:12vh auto;padding:0 1.5rem}
@@ -58,6 +59,9 @@ dl{display:grid;grid-template-columns:max-content 1fr;gap:.3rem 1rem}dt{color:#9
 dd{margin:0;font-family:ui-monospace,monospace;word-break:break-all}
 .hint{margin-top:1.5rem;padding:1rem;background:#1f2430;border-left:3px solid #60a5fa}
 code{font-family:ui-monospace,monospace}
+.reload{margin-top:1.5rem;color:#9ca3af}.reload::before{content:"";display:inline-block;width:.55rem;height:.55rem;margin-right:.55rem;border-radius:50%;background:#fbbf24;animation:pulse 1.4s ease-in-out infinite}
+@keyframes pulse{50%{opacity:.25}}
+#rx-check{display:block;margin-left:1.1rem;font-size:.85rem}
 </style></head><body><main>
 <h1><span>${status}</span> ${title}</h1>
 <dl>
@@ -68,7 +72,39 @@ code{font-family:ui-monospace,monospace}
 <dt>error</dt><dd>${escapeHtml(body.error)}</dd>
 </dl>
 <p class="hint">${escapeHtml(body.hint)}</p>
+${body.target ? reloadWhenBack(body.upstream, new URL(body.target).origin) : ''}
 </main></body></html>`;
+}
+
+/**
+ * DESIGN §6: the page reloads itself once the upstream is back. It polls
+ * /__rxroute/health (which probes) every second and reloads when the
+ * upstream with this target turned up after the page was made, so an
+ * upstream that accepts connections but still fails (a 504) is not reloaded
+ * in a loop.
+ */
+function reloadWhenBack(upstream: string, origin: string): string {
+  return `<p class="reload" id="rx-reload" data-target="${escapeHtml(origin)}" data-rendered="${new Date().toISOString()}">This page reloads itself when ${escapeHtml(upstream)} is back.<span id="rx-check"></span></p>
+<script>
+(function () {
+  var box = document.getElementById('rx-reload'), note = document.getElementById('rx-check');
+  var target = box.dataset.target, rendered = Date.parse(box.dataset.rendered);
+  function check() {
+    fetch('/__rxroute/health', { cache: 'no-store' })
+      .then(function (res) { return res.json(); })
+      .then(function (health) {
+        var u = (health.upstreams || []).filter(function (x) { return x.target === target; })[0];
+        if (u && u.up === true && Date.parse(u.since) >= rendered) return location.reload();
+        note.textContent = u && u.up ? 'It accepts connections again; reload to retry.' : 'Still down at ' + new Date().toLocaleTimeString() + '.';
+        setTimeout(check, 1000);
+      }, function () {
+        note.textContent = 'rxroute itself is not answering; still trying.';
+        setTimeout(check, 1000);
+      });
+  }
+  setTimeout(check, 1000);
+})();
+</script>`;
 }
 
 export function escapeHtml(text: string): string {

@@ -34,7 +34,7 @@ describe('npm package', { timeout: 180_000 }, () => {
   it('exports createRouter, whose fetch handler answers', () => {
     const script = `import { createRouter, ConfigSchema } from 'rxroute';
 const app = createRouter({ backend: 'http://127.0.0.1:9' });
-const res = await app.fetch(new Request('http://localhost:3000/__rxroute/health'));
+const res = await app.fetch(new Request('http://localhost:3000/__rxroute/health', { headers: { host: 'localhost:3000' } }));
 console.log(JSON.stringify({ status: res.status, body: await res.json(), schema: typeof ConfigSchema }));`;
     const out = JSON.parse(execFileSync('node', ['--input-type=module', '-e', script], { cwd: project, encoding: 'utf8' }));
     expect(out).toMatchObject({ status: 200, body: { ok: true, version }, schema: 'object' });

@@ -1,0 +1,4 @@
+import { addTests } from './_suite.ts';
+
+// The status page and the 502 page's reload, in Chromium, through rxroute on Deno from source.
+addTests('deno');
