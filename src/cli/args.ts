@@ -5,7 +5,7 @@ import { ConfigError } from '../errors.ts';
 // argv → a command plus a config-shaped layer of flag values (DESIGN §8).
 // Hand-written (a dozen options) so the core needs no runtime's parser.
 
-export const COMMANDS = ['run', 'routes', 'doctor'] as const;
+export const COMMANDS = ['run', 'routes', 'doctor', 'export', 'demo'] as const;
 export type Command = (typeof COMMANDS)[number] | 'help' | 'version';
 
 export interface ParsedArgs {
@@ -13,6 +13,8 @@ export interface ParsedArgs {
   positionals: string[];
   flags: { layer: Layer; origin: Map<string, string> };
   configPath?: string;
+  /** Values of options that are not config keys (`export`'s --server-name …), by option name. */
+  extras: Record<string, string>;
 }
 
 interface OptionSpec {
@@ -22,6 +24,8 @@ interface OptionSpec {
   value?: 'string' | 'int' | 'list';
   /** A flag that takes no value sets this. */
   set?: unknown;
+  /** Only for this command; the value lands in `extras`, not the config. */
+  only?: Command;
 }
 
 export const OPTIONS: OptionSpec[] = [
@@ -38,6 +42,10 @@ export const OPTIONS: OptionSpec[] = [
   { names: ['--log'], path: ['log'], value: 'string' },
   { names: ['-q', '--quiet'], path: ['quiet'], set: true },
   { names: ['-v', '--verbose'], path: ['verbose'], set: true },
+  { names: ['--server-name'], value: 'string', only: 'export' },
+  { names: ['--listen'], value: 'string', only: 'export' },
+  { names: ['--reflex'], value: 'string', only: 'export' },
+  { names: ['--static-root'], value: 'string', only: 'export' },
   { names: ['-h', '--help'] },
   { names: ['--version'] },
 ];
@@ -52,6 +60,7 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
   let configPath: string | undefined;
   let help = false;
   let version = false;
+  const extras: Record<string, string> = {};
 
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
@@ -65,7 +74,7 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
           const near = didYouMean(arg, COMMANDS);
           throw new ConfigError(
             [`unknown command "${arg}"${near ? ` (did you mean "${near}"?)` : ''}`],
-            'commands: run (the default), routes, doctor; see rxroute --help',
+            'commands: run (the default), routes, doctor, export, demo; see rxroute --help',
           );
         }
         command = arg as Command;
@@ -98,6 +107,10 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
       }
       i++;
     }
+    if (spec.only) {
+      extras[name] = raw;
+      continue;
+    }
     if (!spec.path) {
       configPath = raw;
       continue;
@@ -113,9 +126,13 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
       origin.set('serve_from_build', 'from --static');
     }
   }
+  const misplaced = Object.keys(extras).find((name) => OPTIONS.find((o) => o.names.includes(name))?.only !== (command ?? 'run'));
+  if (misplaced && !help && !version) {
+    throw new ConfigError([`option ${misplaced} only applies to rxroute export`], 'for example: rxroute export nginx --server-name example.com');
+  }
   if (help) command = 'help';
   else if (version) command = 'version';
-  return { command: command ?? 'run', positionals, flags: { layer, origin }, configPath };
+  return { command: command ?? 'run', positionals, flags: { layer, origin }, configPath, extras };
 }
 
 function example(spec: OptionSpec): string {
@@ -124,7 +141,8 @@ function example(spec: OptionSpec): string {
     '--port': '3000', '--host': '127.0.0.1', '--frontend': 'http://127.0.0.1:3001',
     '--backend': 'http://127.0.0.1:8000', '--django': 'http://127.0.0.1:8001', '--profile': 'split_dev',
     '--config': 'rxroute.json', '--static': '.web/build/client', '--allowed-host': 'myapp.test',
-    '--wait': '15000', '--log': 'json',
+    '--wait': '15000', '--log': 'json', '--server-name': 'example.com', '--listen': '80',
+    '--reflex': 'http://127.0.0.1:8000', '--static-root': '.web/build/client',
   };
   return `${name} ${samples[name] ?? 'VALUE'}`;
 }

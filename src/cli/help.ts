@@ -6,6 +6,8 @@ Usage
   rxroute [options]            run the router
   rxroute routes [path…]       print the route table, or which upstream gets each path and why
   rxroute doctor               check config, port, upstreams and .web/env.json; print the Django settings to add
+  rxroute demo                 run the router with built-in sample upstreams, nothing else needed
+  rxroute export nginx|caddy   print an nginx server block or a Caddyfile for the same routes (split production)
   rxroute --help | --version
 
 Options
@@ -22,6 +24,13 @@ Options
       --log pretty|json   console format (default pretty)
   -q, --quiet             no per-request lines
   -v, --verbose           show every request, including Vite module requests
+
+Export options (rxroute export nginx|caddy)
+      --server-name NAME  server_name / Caddy site address (default: any name)
+      --listen ADDR|PORT  address to listen on (default 80)
+      --reflex URL        Reflex backend in production (default: the config's backend)
+      --django URL        Django in production (default: the config's Django upstream)
+      --static-root DIR   serve the exported frontend from DIR with SPA fallback instead of Django
 
 Exit codes: 0 ok, 1 runtime failure (port in use), 2 usage or configuration error.
 Docs: README.md in the rxroute package.`;

@@ -2,7 +2,9 @@ import { ConfigError, RuntimeFailure } from '../errors.ts';
 import type { Runtime } from '../runtime.ts';
 import { VERSION } from '../version.ts';
 import { parseArgs } from './args.ts';
+import { demoCommand } from './demo-command.ts';
 import { doctorCommand } from './doctor-command.ts';
+import { exportCommand } from './export-command.ts';
 import { HELP } from './help.ts';
 import { routesCommand } from './routes-command.ts';
 import { serveCommand } from './serve-command.ts';
@@ -27,8 +29,14 @@ export async function runCli(runtime: Runtime): Promise<void> {
       case 'routes':
         code = routesCommand(args, runtime);
         break;
+      case 'export':
+        code = exportCommand(args, runtime);
+        break;
       case 'doctor':
         code = await doctorCommand(args, runtime);
+        break;
+      case 'demo':
+        code = await demoCommand(args, runtime);
         break;
       case 'run':
         code = await serveCommand(args, runtime);
