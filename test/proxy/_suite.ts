@@ -3,6 +3,7 @@ import http from 'node:http';
 import { setTimeout as delay } from 'node:timers/promises';
 import { gzipSync } from 'node:zlib';
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { deferred, within } from '../_helpers/async.ts';
 import {
   reportedRuntime,
   startRouter,
@@ -639,23 +640,6 @@ function digest(bytes: Buffer): { length: number; sha256: string } {
 function describeRss({ baselineBytes, peakBytes, growthBytes }: RssReport): string {
   const mb = (bytes: number) => (bytes / MB).toFixed(1);
   return `rss growth ${mb(growthBytes)} MB (${mb(baselineBytes)} → ${mb(peakBytes)} MB)`;
-}
-
-function deferred<T>(): { promise: Promise<T>; resolve: (value: T) => void } {
-  let resolve!: (value: T) => void;
-  const promise = new Promise<T>((settle) => {
-    resolve = settle;
-  });
-  return { promise, resolve };
-}
-
-/** Rejects with `what` if `promise` has not settled within `ms`, so a hang fails with a reason. */
-function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} (waited ${ms} ms)`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 function bodyReader(res: Response): ReadableStreamDefaultReader<Uint8Array> {

@@ -3,7 +3,8 @@ import net, { type Socket } from 'node:net';
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import type WebSocket from 'ws';
 import { startRouter, type RouterProcess, type Runtime } from '../_helpers/router-process.ts';
-import { healthStatus, parseResponses, within } from './_net.ts';
+import { within } from '../_helpers/async.ts';
+import { healthStatus, parseResponses } from './_net.ts';
 import { closeSocket, handshake, roundTrip, startEchoWsUpstream, type EchoWsUpstream } from './_ws.ts';
 
 const IDLE_CONNECTIONS = 5_000;

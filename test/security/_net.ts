@@ -1,5 +1,6 @@
 import http from 'node:http';
 import net, { type AddressInfo, type Socket } from 'node:net';
+import { within } from '../_helpers/async.ts';
 
 // Raw-bytes tools for the hostile-input suites. fetch and node:http normalize
 // what they send (dot-segments, header folding, framing), so attacks go over
@@ -341,15 +342,6 @@ export async function startTripwire(): Promise<{ port: number; received(): strin
       return closed;
     },
   };
-}
-
-/** Rejects with `what` if `promise` has not settled within `ms`, so a hang fails with a reason. */
-export function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} (waited ${ms} ms)`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 /** One request with node:http (which sends the path verbatim), body read whole. */

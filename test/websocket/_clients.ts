@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { within } from '../_helpers/async.ts';
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { setTimeout as delay } from 'node:timers/promises';
 import WebSocket from 'ws';
@@ -130,28 +131,6 @@ function collect(ws: WebSocket): Inbox {
 
 function failClosed(closed: Closed, count: number, what: string): never {
   throw new Error(`${what}: the socket closed (${closed.code} ${JSON.stringify(closed.reason)}) after ${count} messages`);
-}
-
-/** Rejects with `what` if `promise` has not settled within `ms`, so a hang fails with a reason. */
-export function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} (waited ${ms} ms)`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
-export interface Deferred<T> {
-  promise: Promise<T>;
-  resolve: (value: T) => void;
-}
-
-export function deferred<T>(): Deferred<T> {
-  let resolve!: (value: T) => void;
-  const promise = new Promise<T>((settle) => {
-    resolve = settle;
-  });
-  return { promise, resolve };
 }
 
 export function sha256(bytes: Buffer | string): string {

@@ -5,10 +5,10 @@ import { describe, it, beforeAll, afterAll } from 'vitest';
 import WebSocket from 'ws';
 import { startRouter, watchRss, type RouterProcess, type RssReport, type Runtime } from '../_helpers/router-process.ts';
 import { MiB, patternChunks, patternSha256 } from '../_helpers/upstream.ts';
+import { deferred, within } from '../_helpers/async.ts';
 import {
   closeOf,
   connect,
-  deferred,
   describeMessage,
   handshake,
   opened,
@@ -16,7 +16,6 @@ import {
   settle,
   sha256,
   waitForStall,
-  within,
   type ClientOptions,
   type Closed,
   type Message,
