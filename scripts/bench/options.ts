@@ -1,37 +1,93 @@
 import { parseArgs } from 'node:util';
+import { CONTENDER_IDS } from './contenders.ts';
+
+/** What can be measured; `--measure` picks a subset. */
+export const MEASUREMENTS = ['http', 'ws', 'upload', 'cold-start'] as const;
+export type Measurement = (typeof MEASUREMENTS)[number];
 
 export interface Options {
+  quick: boolean;
+  /** Upload body bytes, and how many uploads per contender. */
   size: number;
   runs: number;
-  /** How long the WebSocket round trips are measured, after their warm-up. */
-  wsSeconds: number;
-  quick: boolean;
+  /** The timed window of each HTTP and WebSocket measurement (whole seconds: wrk takes no fractions). */
+  seconds: number;
+  /** Untimed load before each timed window, so JITs and connection pools are warm; 0 for none. */
+  warmUpSeconds: number;
+  /** Cold-start samples per contender (the launches for the other measurements count). */
+  launches: number;
+  /** Contender ids to run, in the bench's order. */
+  contenders: string[];
+  measurements: Measurement[];
+  /** Where the report is written; bench/results/latest.md only for a full, complete run. */
+  out: string;
 }
+
+export const LATEST = 'bench/results/latest.md';
+/** Quick and partial runs go here (under .tmp/, which git ignores), so they never replace the committed figures. */
+export const SCRATCH = '.tmp/bench/results.md';
+
+const USAGE = `usage: bun scripts/bench.ts [--quick] [--only ids] [--skip ids] [--measure ${MEASUREMENTS.join(',')}]
+       [--seconds N] [--warm-up N] [--size 2GiB] [--runs 3] [--launches 5] [--out FILE]
+contender ids: ${CONTENDER_IDS.join(', ')}`;
 
 export function readOptions(argv: string[]): Options {
   const { values } = parseArgs({
     args: argv,
     options: {
+      quick: { type: 'boolean', default: false },
+      only: { type: 'string' },
+      skip: { type: 'string' },
+      measure: { type: 'string' },
+      seconds: { type: 'string' },
+      'warm-up': { type: 'string' },
       size: { type: 'string' },
       runs: { type: 'string' },
-      'ws-seconds': { type: 'string' },
-      quick: { type: 'boolean', default: false },
+      launches: { type: 'string' },
+      out: { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
     },
   });
+  if (values.help) throw new UsageRequest(USAGE);
   const quick = values.quick ?? false;
-  const size = parseSize(values.size ?? (quick ? '64MiB' : '1GiB'));
-  const runs = Number(values.runs ?? (quick ? 1 : 3));
-  if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs must be a whole number ≥ 1 (got "${values.runs}")`);
-  const wsSeconds = Number(values['ws-seconds'] ?? (quick ? 2 : 10));
-  if (!Number.isFinite(wsSeconds) || wsSeconds <= 0) {
-    throw new Error(`--ws-seconds must be a number of seconds > 0 (got "${values['ws-seconds']}")`);
-  }
-  return { size, runs, wsSeconds, quick };
+  const only = values.only === undefined ? undefined : idList('--only', values.only, CONTENDER_IDS);
+  const skip = idList('--skip', values.skip ?? '', CONTENDER_IDS);
+  const contenders = CONTENDER_IDS.filter((id) => (only ?? CONTENDER_IDS).includes(id) && !skip.includes(id));
+  if (contenders.length === 0) throw new Error('--only and --skip leave no contender to measure');
+  const measurements = values.measure === undefined ? [...MEASUREMENTS] : idList('--measure', values.measure, MEASUREMENTS);
+  const complete = !quick && contenders.length === CONTENDER_IDS.length && measurements.length === MEASUREMENTS.length;
+  return {
+    quick,
+    size: parseSize(values.size ?? (quick ? '64MiB' : '2GiB')),
+    runs: wholeNumber('--runs', values.runs ?? (quick ? '1' : '3'), 1),
+    seconds: wholeNumber('--seconds', values.seconds ?? (quick ? '1' : '10'), 1),
+    warmUpSeconds: wholeNumber('--warm-up', values['warm-up'] ?? (quick ? '0' : '1'), 0),
+    launches: wholeNumber('--launches', values.launches ?? (quick ? '2' : '5'), 1),
+    contenders,
+    measurements,
+    out: values.out ?? (complete ? LATEST : SCRATCH),
+  };
+}
+
+/** `--help`: not an error, but it ends the run before anything starts. */
+export class UsageRequest extends Error {}
+
+function idList<T extends string>(flag: string, text: string, known: readonly T[]): T[] {
+  const ids = text.split(',').map((s) => s.trim()).filter(Boolean);
+  const unknown = ids.filter((id) => !(known as readonly string[]).includes(id));
+  if (unknown.length > 0) throw new Error(`${flag} takes ${known.join(', ')} (got "${unknown.join(', ')}")`);
+  return ids as T[];
+}
+
+function wholeNumber(flag: string, text: string, min: number): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < min) throw new Error(`${flag} must be a whole number ≥ ${min} (got "${text}")`);
+  return n;
 }
 
 const UNITS: Record<string, number> = { '': 1, b: 1, kb: 1e3, mb: 1e6, gb: 1e9, kib: 2 ** 10, mib: 2 ** 20, gib: 2 ** 30 };
 
-/** `1GiB`, `500MB`, `1048576`: binary and decimal units both accepted. */
+/** `2GiB`, `500MB`, `1048576`: binary and decimal units both accepted. */
 export function parseSize(text: string): number {
   const match = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(text.trim());
   const unit = match ? UNITS[match[2]!.toLowerCase()] : undefined;

@@ -1,8 +1,9 @@
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 // What the bench reads from /proc about the processes and threads it runs:
-// a router's memory, and who spent the CPU during a measurement.
+// a proxy's memory, and who spent the CPU during a measurement. A proxy is
+// its whole process tree (nginx: master and worker), summed.
 
 const RSS_SAMPLE_MS = 50;
 
@@ -12,12 +13,37 @@ export function readRss(pid: number): number {
   return Number(kb) * 1024;
 }
 
-/** Tracks the highest RSS of `pid` until stopped; a process that has exited just ends the sampling. */
-export function sampleRss(pid: number): { stop(): number } {
+/** `pid` and its descendants, from each thread's `children` list (proc(5)). */
+export function processTree(pid: number): number[] {
+  const pids = [pid];
+  for (let i = 0; i < pids.length; i++) {
+    for (const tid of safeReaddir(`/proc/${pids[i]}/task`)) {
+      const children = safeRead(`/proc/${pids[i]}/task/${tid}/children`).trim();
+      if (children) pids.push(...children.split(/\s+/).map(Number));
+    }
+  }
+  return pids;
+}
+
+/** Summed VmRSS of the processes; throws once the first (the proxy itself) is gone. */
+export function treeRss(pids: number[]): number {
+  let total = 0;
+  for (const [i, pid] of pids.entries()) {
+    try {
+      total += readRss(pid);
+    } catch (error) {
+      if (i === 0) throw error;
+    }
+  }
+  return total;
+}
+
+/** Tracks the highest summed RSS of `pids` until stopped; a proxy that has exited just ends the sampling. */
+export function sampleRss(pids: number[]): { stop(): number } {
   let peak = 0;
   const sample = () => {
     try {
-      peak = Math.max(peak, readRss(pid));
+      peak = Math.max(peak, treeRss(pids));
     } catch {
       clearInterval(timer);
     }
@@ -37,6 +63,11 @@ const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' 
 
 /** The path `cpuSeconds` reads for every core of the machine together. */
 export const MACHINE_STAT = '/proc/stat';
+
+/** The stat files of a process tree, for `sampleCpu`. */
+export function processStats(pids: number[]): string[] {
+  return pids.map((pid) => `/proc/${pid}/stat`);
+}
 
 /**
  * User + system CPU seconds of a process (`/proc/<pid>/stat`, all its threads),
@@ -59,14 +90,35 @@ export function cpuSeconds(statPath: string): number {
   }
 }
 
-/** Busy share of one core for each path over an interval: `stop()` returns percentages in the same order. */
-export function sampleCpu(statPaths: string[]): { stop(): number[] } {
+/**
+ * Busy share of one core over an interval for each group of stat paths,
+ * summed within a group: `stop()` returns percentages in the same order;
+ * an empty group (no proxy) gives undefined.
+ */
+export function sampleCpu(groups: string[][]): { stop(): (number | undefined)[] } {
+  const total = (paths: string[]) => paths.reduce((sum, path) => sum + cpuSeconds(path), 0);
   const started = performance.now();
-  const before = statPaths.map(cpuSeconds);
+  const before = groups.map(total);
   return {
     stop() {
       const seconds = (performance.now() - started) / 1000;
-      return statPaths.map((path, i) => ((cpuSeconds(path) - before[i]!) / seconds) * 100);
+      return groups.map((paths, i) => (paths.length === 0 ? undefined : ((total(paths) - before[i]!) / seconds) * 100));
     },
   };
+}
+
+function safeReaddir(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
+}
+
+function safeRead(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return '';
+  }
 }

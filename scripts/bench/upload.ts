@@ -1,13 +1,13 @@
+import type { Proxy } from './launch.ts';
 import type { Options } from './options.ts';
-import { readRss, sampleRss } from './process-stats.ts';
-import type { Router } from './routers.ts';
+import { sampleRss, treeRss } from './process-stats.ts';
 import { fmt } from './numbers.ts';
-import type { SinkReport } from './upload-sink.ts';
+import { UPLOAD_PATH, type SinkReport } from './upstream.ts';
 
 // Upload benchmark: one large Content-Length upload streamed to the sink,
-// straight or through rxroute. It watches what DESIGN §3 promises for uploads
+// straight or through a proxy. It watches what DESIGN §3 promises for uploads
 // (streamed, Content-Length kept, memory flat whatever the body size) and
-// what the router costs in throughput.
+// what the proxy costs in throughput.
 
 const MB = 1e6;
 const MiB = 2 ** 20;
@@ -18,20 +18,21 @@ const STALL_MS = 30_000;
 
 export interface UploadResult {
   runsMBps: number[];
+  /** The proxy's RSS (all its processes) before the first upload, and the highest while they ran. */
   idleRss?: number;
-  peakRssGrowth?: number;
+  peakRss?: number;
 }
 
-/** `url` is the sink's or the router's; with a router, its memory is watched too. */
-export async function measureUploads(url: string, router: Router | undefined, opts: Options): Promise<UploadResult> {
-  if (!router) return { runsMBps: await runUploads(`${url}/_upload`, opts) };
-  // Growth is counted from the idle router, before its first upload, so
+/** `url` is the sink's or the proxy's; with a proxy, its memory is watched too. */
+export async function measureUploads(url: string, proxy: Proxy | undefined, opts: Options): Promise<UploadResult> {
+  if (!proxy) return { runsMBps: await runUploads(url + UPLOAD_PATH, opts) };
+  // Growth is counted from the idle proxy, before its first upload, so
   // memory kept between runs still counts.
-  const idleRss = readRss(router.pid);
-  const rss = sampleRss(router.pid);
+  const idleRss = treeRss(proxy.pids);
+  const rss = sampleRss(proxy.pids);
   try {
-    const runsMBps = await runUploads(`${url}/_upload`, opts);
-    return { runsMBps, idleRss, peakRssGrowth: Math.max(0, rss.stop() - idleRss) };
+    const runsMBps = await runUploads(url + UPLOAD_PATH, opts);
+    return { runsMBps, idleRss, peakRss: Math.max(idleRss, rss.stop()) };
   } finally {
     rss.stop();
   }
@@ -39,7 +40,7 @@ export async function measureUploads(url: string, router: Router | undefined, op
 
 /** One untimed upload to the sink, so `direct`, measured first, does not pay the client's and sink's first-use costs. */
 export async function warmUpUploads(sinkUrl: string, size: number): Promise<void> {
-  await upload(`${sinkUrl}/_upload`, Math.min(size, WARM_UP_BYTES));
+  await upload(sinkUrl + UPLOAD_PATH, Math.min(size, WARM_UP_BYTES));
 }
 
 async function runUploads(url: string, { size, runs }: Options): Promise<number[]> {

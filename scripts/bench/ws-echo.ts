@@ -1,19 +1,18 @@
+import type { Proxy } from './launch.ts';
 import type { Options } from './options.ts';
-import { MACHINE_STAT, sampleCpu } from './process-stats.ts';
-import type { Router } from './routers.ts';
+import { MACHINE_STAT, processStats, sampleCpu } from './process-stats.ts';
 import { fmt, fmtMs, percentile } from './numbers.ts';
 import { threadId, type WorkerServer } from './worker-server.ts';
 
 // WebSocket benchmark: closed-loop echo round trips over many connections,
-// straight to the echo upstream or through rxroute's relay (DESIGN §5). It
+// straight to the echo upstream or through a proxy's relay (DESIGN §5). It
 // watches what the relay costs in round trips per second and latency, and
 // that every message comes back as sent: same text, still text, none lost.
 
 export const CONNECTIONS = 32;
 export const MESSAGE_BYTES = 64;
-export const WARM_UP_MS = 1_000;
 /** The Socket.IO endpoint rxroute routes to the backend, as Reflex's client opens it. */
-const EVENT_PATH = '/_event/?EIO=4&transport=websocket';
+export const EVENT_PATH = '/_event/?EIO=4&transport=websocket';
 const OPEN_TIMEOUT_MS = 10_000;
 /** After the measured window, how long a last echo may take before its connection counts as stalled. */
 const DRAIN_MS = 5_000;
@@ -26,7 +25,7 @@ export interface EchoResult {
   /** Echoes checked, warm-up included; all equal to what was sent, or the measurement fails. */
   echoes: number;
   /** Busy share of one core during the measured window, in percent; `machine` is all cores together. */
-  cpu: { client: number; router: number | undefined; echo: number; machine: number };
+  cpu: { client: number | undefined; proxy: number | undefined; echo: number | undefined; machine: number | undefined };
 }
 
 /** What every connection's loop shares. Echoes count only inside [recordFrom, recordUntil]. */
@@ -40,8 +39,8 @@ interface Run {
   firstMismatch: string | undefined;
 }
 
-/** `url` is the echo upstream's or the router's http URL. */
-export async function measureEcho(url: string, router: Router | undefined, echo: WorkerServer, opts: Options): Promise<EchoResult> {
+/** `url` is the upstream's or the proxy's http URL. */
+export async function measureEcho(url: string, proxy: Proxy | undefined, echo: WorkerServer, opts: Options): Promise<EchoResult> {
   const sockets = await openAll(url.replace(/^http/, 'ws') + EVENT_PATH, CONNECTIONS);
   const run: Run = {
     recordFrom: Infinity,
@@ -55,18 +54,18 @@ export async function measureEcho(url: string, router: Router | undefined, echo:
   try {
     let idle = 0;
     const loops = Promise.all(sockets.map((ws, id) => echoLoop(ws, id, run).then(() => void idle++)));
-    await Promise.race([sleep(WARM_UP_MS), loops]);
+    await Promise.race([sleep(opts.warmUpSeconds * 1000), loops]);
     const cpu = sampleCpu([
-      `/proc/self/task/${threadId()}/stat`,
-      router ? `/proc/${router.pid}/stat` : '',
-      `/proc/self/task/${echo.tid}/stat`,
-      MACHINE_STAT,
+      [`/proc/self/task/${threadId()}/stat`],
+      proxy ? processStats(proxy.pids) : [],
+      [`/proc/self/task/${echo.tid}/stat`],
+      [MACHINE_STAT],
     ]);
     run.recordFrom = performance.now();
-    await Promise.race([sleep(opts.wsSeconds * 1000), loops]);
+    await Promise.race([sleep(opts.seconds * 1000), loops]);
     run.recordUntil = performance.now();
     run.stopping = true;
-    const [client = NaN, routerCpu = NaN, echoCpu = NaN, machine = NaN] = cpu.stop();
+    const [client, proxyCpu, echoCpu, machine] = cpu.stop();
     const drained = await Promise.race([loops.then(() => true), sleep(DRAIN_MS).then(() => false)]);
     if (!drained) throw new Error(`${CONNECTIONS - idle} of ${CONNECTIONS} connections got no echo within ${DRAIN_MS / 1000} s of the end`);
     if (run.mismatches > 0) throw new Error(`${run.mismatches} of ${run.echoes} echoes differed from what was sent (first: ${run.firstMismatch})`);
@@ -76,7 +75,7 @@ export async function measureEcho(url: string, router: Router | undefined, echo:
       p50Ms: percentile(sorted, 0.5),
       p99Ms: percentile(sorted, 0.99),
       echoes: run.echoes,
-      cpu: { client, router: router ? routerCpu : undefined, echo: echoCpu, machine },
+      cpu: { client, proxy: proxyCpu, echo: echoCpu, machine },
     };
     process.stderr.write(`  ${progressLine(result)}\n`);
     return result;
@@ -161,7 +160,7 @@ function open(url: string): Promise<WebSocket> {
   });
 }
 
-/** Closes cleanly so the router ends its relays before it is stopped; gives up after CLOSE_TIMEOUT_MS. */
+/** Closes cleanly so the proxy ends its relays before it is stopped; gives up after CLOSE_TIMEOUT_MS. */
 async function closeAll(sockets: WebSocket[]): Promise<void> {
   const closed = sockets.map((ws) => {
     if (ws.readyState === WebSocket.CLOSED) return Promise.resolve();
@@ -173,10 +172,10 @@ async function closeAll(sockets: WebSocket[]): Promise<void> {
 }
 
 function progressLine({ roundTripsPerSecond, p50Ms, p99Ms, echoes, cpu }: EchoResult): string {
-  const pct = (n: number | undefined) => (n === undefined ? '—' : `${n.toFixed(0)}%`);
+  const pct = (n: number | undefined) => (n === undefined || Number.isNaN(n) ? '—' : `${n.toFixed(0)}%`);
   return (
     `${fmt(roundTripsPerSecond)} round trips/s, p50 ${fmtMs(p50Ms)} ms, p99 ${fmtMs(p99Ms)} ms, ${echoes} echoes all as sent; ` +
-    `CPU client ${pct(cpu.client)}, router ${pct(cpu.router)}, echo ${pct(cpu.echo)}, whole machine ${pct(cpu.machine)}`
+    `CPU client ${pct(cpu.client)}, proxy ${pct(cpu.proxy)}, echo ${pct(cpu.echo)}, whole machine ${pct(cpu.machine)}`
   );
 }
 

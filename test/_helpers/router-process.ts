@@ -36,6 +36,9 @@ const root = fileURLToPath(new URL('../../', import.meta.url));
  */
 const DENO_FLAGS = ['--unstable-no-legacy-abort', '--v8-flags=--max-semi-space-size=1'];
 
+/** Node itself; under Bun (scripts/bench.ts shares these launchers) process.execPath is Bun, so Node comes from PATH. */
+const NODE = 'Bun' in globalThis ? 'node' : process.execPath;
+
 export function command(runtime: Runtime): { file: string; args: string[] } {
   switch (runtime) {
     case 'binary':
@@ -43,7 +46,7 @@ export function command(runtime: Runtime): { file: string; args: string[] } {
     case 'deno':
       return { file: `${root}node_modules/.bin/deno`, args: ['run', '-A', ...DENO_FLAGS, `${root}src/main.ts`] };
     case 'node':
-      return { file: process.execPath, args: [`${root}dist/npm/rxroute.js`] };
+      return { file: NODE, args: [`${root}dist/npm/rxroute.js`] };
   }
 }
 
