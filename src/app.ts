@@ -1,9 +1,9 @@
-import { Hono } from 'hono';
+import { type Context, Hono } from 'hono';
 import { loadConfig } from './config/load.ts';
 import type { Config, ConfigInput } from './config/schema.ts';
 import { RequestError, UpstreamError } from './errors.ts';
 import { createBuildServer, type StaticFiles } from './frontend/serve-build.ts';
-import { checkRequest, hostPolicy } from './security/host-guard.ts';
+import { checkRequest, type GuardVerdict, hostPolicy } from './security/host-guard.ts';
 import { EventBus, eventStream } from './log/events.ts';
 import { createLogger, type Logger, type RequestRecord } from './log/logger.ts';
 import { upstreamRequestHeaders } from './proxy/forward-headers.ts';
@@ -107,9 +107,15 @@ export function createRouter(config: Partial<ConfigInput> | Config = {}, options
 
   const app = new Hono<Env>();
 
+  // One middleware for every request: the DESIGN §7 guard (unknown Host
+  // names, cross-site WebSockets) runs before anything is routed, rxroute's
+  // own pages included; then the request is timed and logged (§8).
   app.use(async (c, next) => {
     const started = performance.now();
-    await next();
+    const req = c.req.raw;
+    const verdict = checkRequest(req.headers, req.headers.get('upgrade')?.toLowerCase() === 'websocket', policy);
+    if (verdict.ok) await next();
+    else c.res = blocked(c, verdict);
     const route = c.get('route');
     const res = c.res;
     const entry = {
@@ -145,18 +151,13 @@ export function createRouter(config: Partial<ConfigInput> | Config = {}, options
     c.res = new Response(counted, res);
   });
 
-  // DESIGN §7: refuse unknown Host names (DNS rebinding) and cross-site
-  // WebSockets before anything is routed, rxroute's own pages included.
-  app.use(async (c, next) => {
-    const req = c.req.raw;
-    const verdict = checkRequest(req.headers, req.headers.get('upgrade')?.toLowerCase() === 'websocket', policy);
-    if (verdict.ok) return next();
+  const blocked = (c: Context<Env>, verdict: Exclude<GuardVerdict, { ok: true }>) => {
     logger.warn('blocked', `blocked ${c.req.method} ${c.req.path}: ${verdict.reason}`);
     if (c.req.header('accept')?.includes('text/html')) {
       return c.text(`${verdict.status === 403 ? 'Forbidden' : 'Bad request'}: ${verdict.reason}.\nTo fix: ${verdict.hint}.\n`, verdict.status);
     }
     return c.json({ error: verdict.reason, hint: verdict.hint }, verdict.status);
-  });
+  };
 
   app.onError((error, c) => {
     const route = c.get('route');

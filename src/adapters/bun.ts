@@ -1,6 +1,6 @@
 import type { ServerWebSocket } from 'bun';
 import { MAX_MESSAGE_BYTES, QUEUE_LIMIT_BYTES } from '../proxy/relay-websocket.ts';
-import { fetchClient } from '../proxy/upstream-client.ts';
+import { bunHttpClient, wholeBodies } from './bun-http-client.ts';
 import type { Bindings, ClientSocket, ClientSocketHandlers, Runtime } from '../runtime.ts';
 import { bindFailure, displayUrl, readTextFile } from './shared.ts';
 import { tcpProbe } from './probe.ts';
@@ -51,7 +51,8 @@ const websocket = {
 const KEEP_LENGTH_LIMIT = 1024 * 1024;
 
 async function framed(res: Response): Promise<Response> {
-  if (!res.body) return res;
+  // Read whole already by the upstream client: sent with its Content-Length.
+  if (wholeBodies.has(res) || !res.body) return res;
   const length = res.headers.get('content-length');
   if (length !== null && Number(length) <= KEEP_LENGTH_LIMIT) {
     try {
@@ -99,7 +100,7 @@ export function createRuntime(): Runtime {
     cwd: () => process.cwd(),
     readTextFile,
     isTTY: Boolean(process.stdout.isTTY),
-    upstream: fetchClient(),
+    upstream: bunHttpClient(),
     connectSocket: connectUpstreamSocket,
     files: staticFiles(),
     probe: tcpProbe,
@@ -112,9 +113,9 @@ export function createRuntime(): Runtime {
           port,
           // Bun caps request bodies at 128 MiB by default; uploads are unlimited.
           maxRequestBodySize: Number.MAX_SAFE_INTEGER,
+          // The 10 s idle timeout would cut quiet SSE streams and long-polls.
+          idleTimeout: 0,
           async fetch(req, srv) {
-            // The 10 s idle timeout would cut quiet SSE streams and long-polls.
-            srv.timeout(req, 0);
             let upgraded = false;
             const bindings: Bindings = { remoteAddress: srv.requestIP(req)?.address };
             if (req.headers.get('upgrade')?.toLowerCase() === 'websocket') {

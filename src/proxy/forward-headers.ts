@@ -33,26 +33,72 @@ export interface ForwardOptions {
   hasBody: boolean;
 }
 
-/** The headers an upstream should see for this client request. */
+/**
+ * The headers an upstream should see for this client request. One pass over
+ * the client's headers: this runs for every module request Vite serves.
+ */
 export function upstreamRequestHeaders(incoming: Headers, opts: ForwardOptions): Headers {
-  const headers = new Headers(incoming);
-  stripHopByHop(headers);
-  const host = incoming.get('host') ?? opts.upstreamHost;
+  const connection = incoming.get('connection');
+  const listed = connection ? connectionTokens(connection) : undefined;
+  const clientHost = incoming.get('host');
+  const host = clientHost ?? opts.upstreamHost;
+  const headers = new Headers();
   // Host stays as the browser sent it so Django's CSRF Origin/Host comparison
   // and Vite's host check see the URL the user opened.
   headers.set('host', opts.changeOrigin ? opts.upstreamHost : host);
+  let chain: string | undefined;
+  let hasForwardedHost = false;
+  let hasForwardedProto = false;
+  incoming.forEach((value, name) => {
+    if (HOP_BY_HOP.has(name) || name.startsWith('proxy-') || listed?.has(name)) return;
+    switch (name) {
+      case 'host':
+        return;
+      case 'x-forwarded-for':
+        chain = value;
+        return;
+      case 'content-length':
+        // A GET/HEAD body is never forwarded, so its length must not be
+        // announced either: the upstream would wait for bytes that never come.
+        if (!opts.hasBody) return;
+        break;
+      case 'x-forwarded-host':
+        hasForwardedHost = true;
+        break;
+      case 'x-forwarded-proto':
+        hasForwardedProto = true;
+        break;
+    }
+    headers.append(name, value);
+  });
   // De-facto X-Forwarded-* (the RFC 7239 Forwarded header is rarely read by
   // Django or Reflex). An outer proxy's Host/Proto are kept; For is appended.
-  const chain = incoming.get('x-forwarded-for');
-  if (opts.clientAddress) {
-    headers.set('x-forwarded-for', chain ? `${chain}, ${opts.clientAddress}` : opts.clientAddress);
-  }
-  if (!incoming.has('x-forwarded-host')) headers.set('x-forwarded-host', host);
-  if (!incoming.has('x-forwarded-proto')) headers.set('x-forwarded-proto', 'http');
-  // A GET/HEAD body is never forwarded, so its length must not be announced
-  // either: the upstream would wait for bytes that never come.
-  if (!opts.hasBody) headers.delete('content-length');
+  if (opts.clientAddress) headers.set('x-forwarded-for', chain ? `${chain}, ${opts.clientAddress}` : opts.clientAddress);
+  else if (chain !== undefined) headers.set('x-forwarded-for', chain);
+  if (!hasForwardedHost) headers.set('x-forwarded-host', host);
+  if (!hasForwardedProto) headers.set('x-forwarded-proto', 'http');
   return headers;
+}
+
+/**
+ * Whether a response head can go to the client as it is: nothing
+ * hop-by-hop and no Location that may point at an upstream.
+ */
+export function isRelayable(headers: Headers): boolean {
+  let clean = true;
+  headers.forEach((_, name) => {
+    if (HOP_BY_HOP.has(name) || name === 'location' || name.startsWith('proxy-')) clean = false;
+  });
+  return clean;
+}
+
+function connectionTokens(value: string): Set<string> {
+  const tokens = new Set<string>();
+  for (const token of value.split(',')) {
+    const name = token.trim().toLowerCase();
+    if (name) tokens.add(name);
+  }
+  return tokens;
 }
 
 /**

@@ -1,5 +1,5 @@
 import { RequestError } from '../errors.ts';
-import { rewriteLocation, stripHopByHop, upstreamRequestHeaders } from './forward-headers.ts';
+import { isRelayable, rewriteLocation, stripHopByHop, upstreamRequestHeaders } from './forward-headers.ts';
 import type { UpstreamClient } from './upstream-client.ts';
 
 // One proxied HTTP exchange (DESIGN §3) as a few named steps. Bodies are
@@ -42,7 +42,11 @@ export async function forwardHttp(
     method: req.method,
     headers,
     body: hasBody ? req.body : null,
-    signal: req.signal,
+    // Read only by a client that needs it: creating the signal costs Bun
+    // time on every request, and most answer before anyone could leave.
+    get signal() {
+      return req.signal;
+    },
   });
   return relayResponse(req, res, url.origin, ctx.upstreamOrigins);
 }
@@ -78,11 +82,14 @@ function relayResponse(
   routerOrigin: string,
   upstreamOrigins: ReadonlySet<string>,
 ): Response {
+  const bodyless = req.method === 'HEAD' || NULL_BODY.has(res.status);
+  // Most responses need no change (an upstream client that already dropped
+  // the hop-by-hop headers): hand them on without copying.
+  if (isRelayable(res.headers) && (!bodyless || res.body === null)) return res;
   const headers = new Headers(res.headers);
   stripHopByHop(headers);
   const location = headers.get('location');
   if (location) headers.set('location', rewriteLocation(location, upstreamOrigins, routerOrigin));
-  const bodyless = req.method === 'HEAD' || NULL_BODY.has(res.status);
   if (bodyless) res.body?.cancel().catch(() => {});
   return new Response(bodyless ? null : res.body, {
     status: res.status,

@@ -8,12 +8,18 @@ export interface HostPolicy {
   allowed: ReadonlySet<string>;
   /** The host rxroute is bound to (`--host`), lowercase. */
   bound: string;
+  /** Verdicts on Host values seen lately: a browser sends the same one every time. */
+  seen: Map<string, GuardVerdict>;
 }
+
+/** Distinct Host values remembered; a flood of made-up ones just empties it. */
+const SEEN_LIMIT = 256;
 
 export function hostPolicy(allowedHosts: readonly string[], boundHost: string): HostPolicy {
   return {
     allowed: new Set(allowedHosts.map((h) => normalizeName(h))),
     bound: normalizeName(boundHost),
+    seen: new Map(),
   };
 }
 
@@ -56,6 +62,19 @@ export type GuardVerdict = { ok: true } | { ok: false; status: 400 | 403; reason
 /** Checks Host, and for WebSocket upgrades also Origin. */
 export function checkRequest(headers: Headers, isUpgrade: boolean, policy: HostPolicy): GuardVerdict {
   const host = headers.get('host');
+  let verdict = host === null ? undefined : policy.seen.get(host);
+  if (verdict === undefined) {
+    verdict = checkHost(host, policy);
+    if (host !== null) {
+      if (policy.seen.size >= SEEN_LIMIT) policy.seen.clear();
+      policy.seen.set(host, verdict);
+    }
+  }
+  if (!verdict.ok || !isUpgrade) return verdict;
+  return checkOrigin(headers.get('origin'), policy);
+}
+
+function checkHost(host: string | null, policy: HostPolicy): GuardVerdict {
   if (host === null || host.trim() === '') {
     return { ok: false, status: 400, reason: 'the request has no Host header', hint: 'send a Host header (every browser does)' };
   }
@@ -71,9 +90,13 @@ export function checkRequest(headers: Headers, isUpgrade: boolean, policy: HostP
       hint: `if you meant to open rxroute as ${hostname}, add it to allowed_hosts in rxroute.json or pass --allowed-host ${hostname}`,
     };
   }
-  if (!isUpgrade) return { ok: true };
-  const origin = headers.get('origin');
-  if (origin === null) return { ok: true }; // non-browser clients send none
+  return OK;
+}
+
+const OK: GuardVerdict = { ok: true };
+
+function checkOrigin(origin: string | null, policy: HostPolicy): GuardVerdict {
+  if (origin === null) return OK; // non-browser clients send none
   const originHost = originHostname(origin);
   if (originHost === undefined || !isAllowedHostname(originHost, policy)) {
     return {
