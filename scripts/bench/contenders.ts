@@ -1,5 +1,5 @@
 import { existsSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cleanEnv, command, type Runtime } from '../../test/_helpers/router-process.ts';
 import { caddyfile, nginxConf } from './edge-configs.ts';
@@ -90,6 +90,23 @@ export const CONTENDERS: Contender[] = [
     }),
   },
 ];
+
+/**
+ * `--baseline PATH`: another rxroute binary (an earlier build) measured right
+ * after `dist/rxroute` in the same run, for before/after ratios.
+ */
+export function addBaseline(path: string): void {
+  const file = resolve(path);
+  const base = rxroute('binary', `an earlier build: \`${path}\``);
+  const contender: Contender = {
+    ...base,
+    id: 'baseline',
+    name: 'rxroute baseline',
+    missing: () => (existsSync(file) ? undefined : `${path} not found`),
+    prepare: (upstream, port, dir) => ({ ...base.prepare!(upstream, port, dir), file }),
+  };
+  CONTENDERS.splice(CONTENDERS.findIndex((c) => c.id === 'binary') + 1, 0, contender);
+}
 
 /** rxroute on one runtime, every route (backend, frontend, Django) pointed at the upstream; no request log. */
 function rxroute(runtime: Runtime, setup: string): Contender {

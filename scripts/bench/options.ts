@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { CONTENDER_IDS } from './contenders.ts';
+import { addBaseline, CONTENDER_IDS } from './contenders.ts';
 
 /** What can be measured; `--measure` picks a subset. */
 export const MEASUREMENTS = ['http', 'ws', 'upload', 'cold-start'] as const;
@@ -29,6 +29,7 @@ export const SCRATCH = '.tmp/bench/results.md';
 
 const USAGE = `usage: bun scripts/bench.ts [--quick] [--only ids] [--skip ids] [--measure ${MEASUREMENTS.join(',')}]
        [--seconds N] [--warm-up N] [--size 2GiB] [--runs 3] [--launches 5] [--out FILE]
+       [--baseline PATH]   also measure another rxroute binary (e.g. a build of main) right after dist/rxroute
 contender ids: ${CONTENDER_IDS.join(', ')}`;
 
 export function readOptions(argv: string[]): Options {
@@ -45,6 +46,7 @@ export function readOptions(argv: string[]): Options {
       runs: { type: 'string' },
       launches: { type: 'string' },
       out: { type: 'string' },
+      baseline: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -52,10 +54,14 @@ export function readOptions(argv: string[]): Options {
   const quick = values.quick ?? false;
   const only = values.only === undefined ? undefined : idList('--only', values.only, CONTENDER_IDS);
   const skip = idList('--skip', values.skip ?? '', CONTENDER_IDS);
-  const contenders = CONTENDER_IDS.filter((id) => (only ?? CONTENDER_IDS).includes(id) && !skip.includes(id));
+  const contenders: string[] = CONTENDER_IDS.filter((id) => (only ?? CONTENDER_IDS).includes(id) && !skip.includes(id));
+  if (values.baseline !== undefined) {
+    addBaseline(values.baseline);
+    contenders.splice(contenders.indexOf('binary') + 1, 0, 'baseline');
+  }
   if (contenders.length === 0) throw new Error('--only and --skip leave no contender to measure');
   const measurements = values.measure === undefined ? [...MEASUREMENTS] : idList('--measure', values.measure, MEASUREMENTS);
-  const complete = !quick && contenders.length === CONTENDER_IDS.length && measurements.length === MEASUREMENTS.length;
+  const complete = !quick && values.baseline === undefined && contenders.length === CONTENDER_IDS.length && measurements.length === MEASUREMENTS.length;
   return {
     quick,
     size: parseSize(values.size ?? (quick ? '64MiB' : '2GiB')),

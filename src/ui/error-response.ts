@@ -15,7 +15,9 @@ export function upstreamErrorResponse(
     error: error.message,
     upstream: route.owner,
     target: route.target,
-    hint: startHint(route),
+    // Only a refused connection means nothing is running there; a server that
+    // answered and then broke the exchange needs its own console read.
+    hint: error.code === 'refused' ? startHint(route) : `the ${route.owner} at ${route.target} is running but ${error.code === 'timeout' ? 'did not answer in time' : 'broke off the exchange'}: its console should say why`,
   };
   if (!accept?.includes('text/html')) return Response.json(body, { status: error.status });
   return new Response(errorPage(error.status, body, route, requestUrl), {
