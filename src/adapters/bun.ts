@@ -1,6 +1,6 @@
 import type { ServerWebSocket } from 'bun';
 import { MAX_MESSAGE_BYTES, QUEUE_LIMIT_BYTES } from '../proxy/relay-websocket.ts';
-import { bunHttpClient, wholeBodies } from './bun-http-client.ts';
+import { fetchClient } from '../proxy/upstream-client.ts';
 import type { Bindings, ClientSocket, ClientSocketHandlers, Runtime } from '../runtime.ts';
 import { bindFailure, displayUrl, readTextFile } from './shared.ts';
 import { tcpProbe } from './probe.ts';
@@ -51,8 +51,7 @@ const websocket = {
 const KEEP_LENGTH_LIMIT = 1024 * 1024;
 
 async function framed(res: Response): Promise<Response> {
-  // Read whole already by the upstream client: sent with its Content-Length.
-  if (wholeBodies.has(res) || !res.body) return res;
+  if (!res.body) return res;
   const length = res.headers.get('content-length');
   if (length !== null && Number(length) <= KEEP_LENGTH_LIMIT) {
     try {
@@ -100,7 +99,7 @@ export function createRuntime(): Runtime {
     cwd: () => process.cwd(),
     readTextFile,
     isTTY: Boolean(process.stdout.isTTY),
-    upstream: bunHttpClient(),
+    upstream: fetchClient(),
     connectSocket: connectUpstreamSocket,
     files: staticFiles(),
     probe: tcpProbe,

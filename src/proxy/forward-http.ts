@@ -42,11 +42,7 @@ export async function forwardHttp(
     method: req.method,
     headers,
     body: hasBody ? req.body : null,
-    // Read only by a client that needs it: creating the signal costs Bun
-    // time on every request, and most answer before anyone could leave.
-    get signal() {
-      return req.signal;
-    },
+    signal: req.signal,
   });
   return relayResponse(req, res, url.origin, ctx.upstreamOrigins);
 }

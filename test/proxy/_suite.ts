@@ -436,16 +436,14 @@ export function addTests(runtime: Runtime): void {
                     (body) => `${res.status}, clean end after ${body.byteLength} bytes`,
                     () => `${res.status}, body failed`,
                   ),
+                // The binary reads bodies up to 1 MiB whole before answering (to keep
+                // Content-Length on Bun), so there the connection drops before the head.
                 () => 'connection dropped',
               ),
               8_000,
               'the response neither ended nor failed after the upstream died',
             );
-            // The binary reads bodies up to 1 MiB whole before answering (to keep
-            // Content-Length on Bun): nothing has reached the client when the
-            // upstream dies, so it answers 502 with the upstream error instead.
-            const failed = runtime === 'binary' && framing === 'content-length' ? /^502, clean end/ : /^200, body failed$|^connection dropped$/;
-            expect(outcome).toMatch(failed);
+            expect(['200, body failed', 'connection dropped']).toContain(outcome);
           });
         }
       });
