@@ -31,7 +31,7 @@ export interface Contender {
   prepare: ((upstream: URL, port: number, dir: string) => Command) | null;
 }
 
-export const CONTENDER_IDS = ['direct', 'binary', 'deno', 'node', 'nginx', 'caddy', 'http-proxy-3'] as const;
+export const CONTENDER_IDS = ['direct', 'bun-floor', 'binary', 'deno', 'node', 'nginx', 'caddy', 'http-proxy-3'] as const;
 
 const NGINX = findExecutable('nginx');
 const CADDY = findExecutable('caddy');
@@ -44,6 +44,19 @@ export const CONTENDERS: Contender[] = [
     setup: 'the client talks to the upstream itself: the limit of this machine',
     missing: () => undefined,
     prepare: null,
+  },
+  {
+    id: 'bun-floor',
+    name: 'bare Bun proxy',
+    setup:
+      'the floor of any Bun.serve + fetch proxy: each request handed to the upstream and its Response returned as is, ' +
+      "no routing, header rewriting or logging; WebSockets relayed with Bun's WebSocket (scripts/bench/bun-floor-server.ts)",
+    missing: () => undefined,
+    prepare: (upstream, port) => ({
+      file: process.execPath,
+      args: [join(root, 'scripts/bench/bun-floor-server.ts'), upstream.origin, String(port)],
+      env: process.env,
+    }),
   },
   rxroute('binary', '`dist/rxroute` (Bun, compiled)'),
   rxroute('deno', '`deno run -A --unstable-no-legacy-abort --v8-flags=--max-semi-space-size=1 src/main.ts`'),
