@@ -13,7 +13,7 @@ const agents = {
   'https:': new https.Agent({ keepAlive: true, scheduling: 'lifo' }),
 };
 
-/** Per-chunk queue limit of the response stream before the socket is paused. */
+/** Bytes queued in the response stream before the upstream socket is paused. */
 const RESPONSE_HIGH_WATER = 64 * 1024;
 
 export function nodeHttpClient(): UpstreamClient {
@@ -119,43 +119,89 @@ function toResponse(res: IncomingMessage): Response {
 }
 
 /**
+ * Upstream bodies nobody has read yet, by the web stream that carries them.
+ * A server that can write node streams (adapters/node.ts) takes the
+ * IncomingMessage and pipes it, instead of reading the web stream chunk by
+ * chunk through promises.
+ */
+const unread = new WeakMap<ReadableStream<Uint8Array>, { res: IncomingMessage; take(): void }>();
+
+/**
+ * The upstream response behind `body` if `body` is one of this client's
+ * streams and nothing has read from it yet; the stream is then spent and the
+ * caller owns the IncomingMessage (its 'error' is already listened to).
+ */
+export function takeUnreadBody(body: ReadableStream<Uint8Array> | null | undefined): IncomingMessage | undefined {
+  const entry = body ? unread.get(body) : undefined;
+  if (!entry || body!.locked) return undefined;
+  entry.take();
+  return entry.res;
+}
+
+/**
  * The response body as a web stream that pauses the socket when the client
  * is slower than the upstream, and errors (never closes cleanly) when the
- * upstream dies before the message is complete.
+ * upstream dies before the message is complete. Nothing is read from the
+ * upstream until the first read: until then the body can still be taken.
  */
 function bodyStream(res: IncomingMessage): ReadableStream<Uint8Array> {
   let settled = false;
-  return new ReadableStream<Uint8Array>(
+  let flowing = false;
+  let taken = false;
+  let controller: ReadableStreamDefaultController<Uint8Array>;
+  const fail = (error: Error) => {
+    if (settled) return;
+    settled = true;
+    controller.error(error);
+  };
+  const stream = new ReadableStream<Uint8Array>(
     {
-      start(controller) {
+      start(c) {
+        controller = c;
+        // Listened to from the start: an 'error' nobody listens to would
+        // take the process down.
+        res.on('error', fail);
+        res.on('close', () => {
+          if (!res.complete) fail(new Error('upstream closed the connection mid-response'));
+        });
+      },
+      pull() {
+        if (flowing) {
+          res.resume();
+          return;
+        }
+        if (taken) {
+          controller.error(new Error('the upstream body was taken by the server adapter'));
+          return;
+        }
+        flowing = true;
+        unread.delete(stream);
         res.on('data', (chunk: Buffer) => {
           controller.enqueue(chunk);
-          if ((controller.desiredSize ?? 0) <= 0) res.pause();
+          if ((controller.desiredSize ?? 0) <= -RESPONSE_HIGH_WATER) res.pause();
         });
         res.on('end', () => {
           if (settled) return;
           settled = true;
           controller.close();
         });
-        res.on('close', () => {
-          if (settled || res.complete) return;
-          settled = true;
-          controller.error(new Error('upstream closed the connection mid-response'));
-        });
-        res.on('error', (error) => {
-          if (settled) return;
-          settled = true;
-          controller.error(error);
-        });
-      },
-      pull() {
-        res.resume();
       },
       cancel() {
         settled = true;
+        unread.delete(stream);
         res.destroy();
       },
     },
-    { highWaterMark: RESPONSE_HIGH_WATER, size: (chunk) => chunk?.byteLength ?? 0 },
+    // High-water mark 0: pull() (and with it the upstream's flow) starts only
+    // when someone reads; the queue then holds up to RESPONSE_HIGH_WATER bytes.
+    { highWaterMark: 0, size: (chunk) => chunk?.byteLength ?? 0 },
   );
+  unread.set(stream, {
+    res,
+    take() {
+      unread.delete(stream);
+      taken = settled = true;
+    },
+  });
+  return stream;
 }

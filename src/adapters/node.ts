@@ -1,15 +1,18 @@
 import { serve as serveNode } from '@hono/node-server';
-import type { Server } from 'node:http';
+import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
+import type { IncomingMessage, OutgoingHttpHeaders, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Runtime } from '../runtime.ts';
-import { nodeHttpClient } from './node-http-client.ts';
+import { nodeHttpClient, takeUnreadBody } from './node-http-client.ts';
 import { handleUpgrades } from './node-upgrade.ts';
 import { tcpProbe } from './probe.ts';
 import { staticFiles } from './static-files.ts';
 import { connectUpstreamSocket } from './ws-upstream.ts';
 import { bindFailure, displayUrl, readTextFile } from './shared.ts';
 
-// Node: @hono/node-server for the server, node:http for upstreams.
+// Node: @hono/node-server for the server, node:http for upstreams. A
+// proxied body goes from the upstream's IncomingMessage straight into the
+// ServerResponse; everything else is written by @hono/node-server.
 
 export function createRuntime(): Runtime {
   return {
@@ -30,8 +33,18 @@ export function createRuntime(): Runtime {
           port,
           // Node's 300 s requestTimeout would cut long uploads and long-polls.
           serverOptions: { requestTimeout: 0 },
-          fetch: (req, env) =>
-            fetch(req, { remoteAddress: 'incoming' in env ? env.incoming.socket.remoteAddress : undefined }),
+          fetch: async (req, env) => {
+            const res = await fetch(req, { remoteAddress: env.incoming.socket.remoteAddress });
+            const upstream = takeUnreadBody(streamBody(res));
+            if (!upstream) return res;
+            try {
+              sendUpstreamBody(res, upstream, env.outgoing as ServerResponse);
+            } catch (error) {
+              upstream.destroy();
+              throw error;
+            }
+            return RESPONSE_ALREADY_SENT;
+          },
         });
         handleUpgrades(server as Server, fetch);
         server.once('error', (error) => reject(bindFailure(error, hostname, port)));
@@ -56,4 +69,72 @@ export function createRuntime(): Runtime {
     },
     exit: (code) => process.exit(code),
   };
+}
+
+/**
+ * The body of `res` if it is a stream. @hono/node-server's lightweight
+ * Response keeps `[status, body, headers]` under a private symbol until a
+ * full Response is needed; reading `.body` first would build one and move
+ * node-server off its fast path for that response, so the body is looked up
+ * there. Once the full Response exists, `.body` is its body. Should another
+ * node-server keep things elsewhere, no response is taken over.
+ */
+function streamBody(res: Response): ReadableStream<Uint8Array> | undefined {
+  cacheKey ??= Object.getOwnPropertySymbols(new Response(null)).find((s) => s.description === 'cache') ?? false;
+  if (!cacheKey) return undefined;
+  const cached = (res as unknown as Record<symbol, unknown>)[cacheKey];
+  const body: unknown = cached === undefined ? res.body : Array.isArray(cached) ? cached[1] : undefined;
+  return body instanceof ReadableStream ? body : undefined;
+}
+/** Looked up once node-server has installed its Response as the global one. */
+let cacheKey: symbol | false | undefined;
+
+/** node-server's answer for a body without a Content-Type; kept so every response looks the same. */
+const DEFAULT_CONTENT_TYPE = 'text/plain; charset=UTF-8';
+
+/**
+ * Writes the response head and pipes the upstream's body into the client's
+ * response with backpressure. A body that has already arrived whole goes out
+ * with the head in one write; otherwise the head is sent at once, so a quiet
+ * stream (SSE, a long-poll) shows its headers before its first byte.
+ */
+function sendUpstreamBody(res: Response, from: IncomingMessage, to: ServerResponse): void {
+  to.writeHead(res.status, outgoingHeaders(res.headers));
+  if (from.complete) {
+    const body = from.read() as Buffer | null;
+    // Lets 'end' fire, which hands the keep-alive socket back to the agent.
+    from.resume();
+    to.end(body ?? undefined);
+    return;
+  }
+  if (from.readableLength === 0) to.flushHeaders();
+  const resume = () => from.resume();
+  from.on('data', (chunk: Buffer) => {
+    if (!to.write(chunk)) from.pause();
+  });
+  from.on('end', () => {
+    to.off('drain', resume);
+    to.end();
+  });
+  // An upstream that dies mid-body must not look like a complete response.
+  from.on('close', () => {
+    if (!from.complete) to.destroy();
+  });
+  to.on('drain', resume);
+  // The client left: stop reading from the upstream.
+  to.on('close', () => {
+    if (!from.readableEnded) from.destroy();
+  });
+}
+
+/** The head as node:http takes it: Set-Cookie as a list, the rest as single values. */
+function outgoingHeaders(headers: Headers): OutgoingHttpHeaders {
+  const record: OutgoingHttpHeaders = {};
+  headers.forEach((value, name) => {
+    if (name !== 'set-cookie') record[name] = value;
+  });
+  const cookies = headers.getSetCookie();
+  if (cookies.length > 0) record['set-cookie'] = cookies;
+  record['content-type'] ??= DEFAULT_CONTENT_TYPE;
+  return record;
 }
