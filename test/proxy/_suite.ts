@@ -401,7 +401,7 @@ export function addTests(runtime: Runtime): void {
           await within(upstreamClosed.promise, 8_000, 'the upstream response stayed open after the client left');
         });
 
-        it('cancels the upstream request when the client leaves before the response starts (long-poll)', async () => {
+        it('cancels the upstream request when the client leaves a long-poll after 600 ms without an answer', async () => {
           const upstreamClosed = deferred<void>();
           const arrived = deferred<void>();
           frontend.handle('/t/held', (req, res) => {
@@ -417,6 +417,22 @@ export function addTests(runtime: Runtime): void {
           await new Promise((r) => setTimeout(r, 600));
           controller.abort();
           expect(await pending).toBe('aborted');
+          await within(upstreamClosed.promise, 8_000, 'the upstream request stayed open after the client left');
+        });
+
+        it('cancels the upstream request when the client disconnects before the upstream answers', async () => {
+          const arrived = deferred<void>();
+          const upstreamClosed = deferred<void>();
+          // A long-poll: the upstream holds the request until an event comes.
+          frontend.handle('/t/long-poll', (_req, res) => {
+            arrived.resolve();
+            res.on('close', () => upstreamClosed.resolve());
+          });
+          const controller = new AbortController();
+          const answered = fetch(`${router.url}/t/long-poll`, { signal: controller.signal }).catch(() => undefined);
+          await within(arrived.promise, 5_000, 'the long-poll did not reach the upstream');
+          controller.abort();
+          await answered;
           await within(upstreamClosed.promise, 8_000, 'the upstream request stayed open after the client left');
         });
 
