@@ -59,7 +59,7 @@ export const CONTENDERS: Contender[] = [
     }),
   },
   rxroute('binary', '`dist/rxroute` (Bun, compiled)'),
-  rxroute('deno', '`deno run -A --unstable-no-legacy-abort --v8-flags=--max-semi-space-size=1 src/main.ts`'),
+  rxroute('deno', '`deno run -A --unstable-no-legacy-abort --v8-flags=--expose-gc src/main.ts`'),
   rxroute('node', '`node dist/npm/rxroute.js`'),
   {
     id: 'nginx',

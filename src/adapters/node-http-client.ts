@@ -19,11 +19,19 @@ const RESPONSE_HIGH_WATER = 64 * 1024;
 /** How long an upstream may take to answer before the client's signal is listened to. */
 const ABORT_WATCH_DELAY_MS = 20;
 
-export function nodeHttpClient(): UpstreamClient {
-  return (req) => send(req, true);
+export interface NodeHttpClientOptions {
+  /**
+   * Runs after every `everyBytes` bytes one body moves, in either direction.
+   * The Deno adapter collects the young generation there (see deno.ts).
+   */
+  collectGarbage?: { everyBytes: number; run(): void };
 }
 
-function send(req: UpstreamRequest, mayRetry: boolean): Promise<Response> {
+export function nodeHttpClient(options: NodeHttpClientOptions = {}): UpstreamClient {
+  return (req) => send(req, options, true);
+}
+
+function send(req: UpstreamRequest, options: NodeHttpClientOptions, mayRetry: boolean): Promise<Response> {
   return new Promise((resolve, reject) => {
     const origin = new URL(req.origin);
     const protocol = origin.protocol === 'https:' ? 'https:' : 'http:';
@@ -40,14 +48,14 @@ function send(req: UpstreamRequest, mayRetry: boolean): Promise<Response> {
     let answered = false;
     out.on('response', (res) => {
       answered = true;
-      resolve(toResponse(res));
+      resolve(toResponse(res, options));
     });
     out.on('error', (error) => {
       if (answered) return;
       // A keep-alive socket the upstream closed while idle (a Reflex backend
       // restart) fails on first use; a bodiless request is safe to send again.
       if (mayRetry && out.reusedSocket && !req.body?.locked && (error as { code?: string }).code === 'ECONNRESET') {
-        resolve(send(req, false));
+        resolve(send(req, options, false));
         return;
       }
       reject(toUpstreamError(error, req.origin + req.path));
@@ -58,8 +66,8 @@ function send(req: UpstreamRequest, mayRetry: boolean): Promise<Response> {
       // Read the body only once the connection is up, so a refused
       // connection (an upstream restarting) leaves it unread and replayable.
       out.once('socket', (socket) => {
-        if (socket.connecting) socket.once('connect', () => void pump(body, out));
-        else void pump(body, out);
+        if (socket.connecting) socket.once('connect', () => void pump(body, out, options));
+        else void pump(body, out, options);
       });
     }
   });
@@ -101,12 +109,14 @@ class AbortError extends Error {
 }
 
 /** Copies a web stream into the upstream request, waiting on `drain`. */
-async function pump(body: ReadableStream<Uint8Array>, out: http.ClientRequest): Promise<void> {
+async function pump(body: ReadableStream<Uint8Array>, out: http.ClientRequest, options: NodeHttpClientOptions): Promise<void> {
   const reader = body.getReader();
+  const moved = bodyMeter(options);
   try {
     for (;;) {
       const { done, value } = await reader.read();
       if (done) break;
+      moved?.(value.byteLength);
       if (!out.write(value)) await drained(out);
     }
     out.end();
@@ -115,6 +125,18 @@ async function pump(body: ReadableStream<Uint8Array>, out: http.ClientRequest): 
     out.destroy(error instanceof Error ? error : new Error(String(error)));
     reader.cancel(error).catch(() => {});
   }
+}
+
+/** Counts one body's bytes for `collectGarbage`; undefined without it. */
+function bodyMeter({ collectGarbage }: NodeHttpClientOptions): ((bytes: number) => void) | undefined {
+  if (!collectGarbage) return undefined;
+  let moved = 0;
+  return (bytes) => {
+    moved += bytes;
+    if (moved < collectGarbage.everyBytes) return;
+    moved = 0;
+    collectGarbage.run();
+  };
 }
 
 function drained(out: http.ClientRequest): Promise<void> {
@@ -141,7 +163,7 @@ function headerRecord(headers: Headers): Record<string, string | string[]> {
   return record;
 }
 
-function toResponse(res: IncomingMessage): Response {
+function toResponse(res: IncomingMessage, options: NodeHttpClientOptions): Response {
   const headers = new Headers();
   const raw = res.rawHeaders;
   for (let i = 0; i + 1 < raw.length; i += 2) headers.append(raw[i]!, raw[i + 1]!);
@@ -149,7 +171,7 @@ function toResponse(res: IncomingMessage): Response {
   // The Response constructor rejects a body on null-body statuses.
   const bodyless = status === 204 || status === 205 || status === 304;
   if (bodyless) res.resume();
-  return new Response(bodyless ? null : bodyStream(res), {
+  return new Response(bodyless ? null : bodyStream(res, options), {
     status,
     statusText: res.statusMessage ?? '',
     headers,
@@ -182,7 +204,7 @@ export function takeUnreadBody(body: ReadableStream<Uint8Array> | null | undefin
  * upstream dies before the message is complete. Nothing is read from the
  * upstream until the first read: until then the body can still be taken.
  */
-function bodyStream(res: IncomingMessage): ReadableStream<Uint8Array> {
+function bodyStream(res: IncomingMessage, options: NodeHttpClientOptions): ReadableStream<Uint8Array> {
   let settled = false;
   let flowing = false;
   let taken = false;
@@ -214,7 +236,9 @@ function bodyStream(res: IncomingMessage): ReadableStream<Uint8Array> {
         }
         flowing = true;
         unread.delete(stream);
+        const moved = bodyMeter(options);
         res.on('data', (chunk: Buffer) => {
+          moved?.(chunk.byteLength);
           controller.enqueue(chunk);
           if ((controller.desiredSize ?? 0) <= -RESPONSE_HIGH_WATER) res.pause();
         });

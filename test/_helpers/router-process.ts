@@ -30,11 +30,11 @@ const root = fileURLToPath(new URL('../../', import.meta.url));
 // Each launcher runs the router as the spawned process itself (no npx, no shell),
 // so the child's PID is the one whose memory we measure.
 /**
- * As `deno task start` runs it (README): a small young generation keeps
- * streamed chunks from piling up, and request.signal aborts only when the
- * client disconnects, not after every response.
+ * As `deno task start` runs it (README): `gc` exposed so a streamed body can
+ * have its dead chunks collected (adapters/deno.ts), and request.signal
+ * aborts only when the client disconnects, not after every response.
  */
-const DENO_FLAGS = ['--unstable-no-legacy-abort', '--v8-flags=--max-semi-space-size=1'];
+const DENO_FLAGS = ['--unstable-no-legacy-abort', '--v8-flags=--expose-gc'];
 
 /** Node itself; under Bun (scripts/bench.ts shares these launchers) process.execPath is Bun, so Node comes from PATH. */
 const NODE = 'Bun' in globalThis ? 'node' : process.execPath;
