@@ -13,6 +13,8 @@ Bun.serve<Relay>({
   hostname: '127.0.0.1',
   port: Number(port),
   idleTimeout: 0,
+  // Bun caps request bodies at 128 MiB by default; the upload is 2 GiB.
+  maxRequestBodySize: Number.MAX_SAFE_INTEGER,
   fetch(req, server) {
     const at = req.url.indexOf('/', req.url.indexOf('//') + 2);
     const path = req.url.slice(at);
