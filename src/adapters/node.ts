@@ -99,6 +99,11 @@ const DEFAULT_CONTENT_TYPE = 'text/plain; charset=UTF-8';
  * stream (SSE, a long-poll) shows its headers before its first byte.
  */
 function sendUpstreamBody(res: Response, from: IncomingMessage, to: ServerResponse): void {
+  if (to.destroyed) {
+    // The client left while the upstream was answering.
+    from.destroy();
+    return;
+  }
   to.writeHead(res.status, outgoingHeaders(res.headers));
   if (from.complete) {
     const body = from.read() as Buffer | null;
