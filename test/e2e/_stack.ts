@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { chromium, type Browser } from 'playwright-core';
 import { createServer as createViteServer, type ViteDevServer } from 'vite';
 import { cleanEnv, startRouter, type RouterProcess } from '../_helpers/router-process.ts';
+import { acceptsConnections } from '../_helpers/tcp.ts';
 
 /**
  * The end-to-end stack, all on 127.0.0.1 and all started and stopped here:
@@ -45,16 +46,6 @@ export async function freePort(): Promise<number> {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-function canConnect(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect(port, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
 
 /** A child process whose output goes to a log file under test-artifacts and a tail kept for error messages. */
 export class ManagedProcess {
@@ -113,7 +104,7 @@ export class ManagedProcess {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
       if (!this.running) throw new Error(`${this.name} exited (code ${this.child.exitCode}, signal ${this.child.signalCode}) before listening on ${port}:\n${this.tail}`);
-      if (await canConnect(port)) return;
+      if (await acceptsConnections(port)) return;
       await sleep(100);
     }
     throw new Error(`${this.name} did not listen on ${port} within ${timeoutMs} ms:\n${this.tail}`);

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { WebSocketServer } from 'ws';
 import { cleanEnv } from '../_helpers/router-process.ts';
+import { acceptsConnections } from '../_helpers/tcp.ts';
 
 // Real nginx and Caddy in front of real upstreams, configured by what
 // `dist/rxroute export` prints.
@@ -136,7 +137,7 @@ async function spawnServer(name: string, file: string, args: string[], port: num
   const deadline = Date.now() + 15_000;
   for (;;) {
     if (proc.exitCode !== null) throw new Error(`${name} exited with ${proc.exitCode}:\n${output}`);
-    if (await accepts(port)) return server;
+    if (await acceptsConnections(port)) return server;
     if (Date.now() > deadline) {
       await server.stop();
       throw new Error(`${name} did not listen on ${port} within 15 s:\n${output}`);
@@ -145,13 +146,3 @@ async function spawnServer(name: string, file: string, args: string[], port: num
   }
 }
 
-function accepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect(port, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
