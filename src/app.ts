@@ -7,7 +7,7 @@ import { checkRequest, type GuardVerdict, hostPolicy } from './security/host-gua
 import { EventBus, eventStream } from './log/events.ts';
 import { createLogger, type Logger, type RequestRecord } from './log/logger.ts';
 import { upstreamRequestHeaders } from './proxy/forward-headers.ts';
-import { forwardHttp, upstreamTarget } from './proxy/forward-http.ts';
+import { forwardHttp, targetOrigin, upstreamTarget } from './proxy/forward-http.ts';
 import { relayWebSocket } from './proxy/relay-websocket.ts';
 import { type Probe, UpstreamHealth } from './proxy/upstream-health.ts';
 import type { ConnectUpstreamSocket } from './proxy/upstream-socket.ts';
@@ -72,10 +72,8 @@ export function createRouter(config: Partial<ConfigInput> | Config = {}, options
    * come back (one shared probe loop per upstream), then is sent again. A
    * request whose body was already read from cannot be replayed.
    */
-  const origins = new Map<string, string>();
   async function withWait(req: Request, target: string, send: () => Promise<Response>): Promise<Response> {
-    let origin = origins.get(target);
-    if (origin === undefined) origins.set(target, (origin = new URL(target).origin));
+    const origin = targetOrigin(target);
     const deadline = performance.now() + waitMs;
     for (;;) {
       try {

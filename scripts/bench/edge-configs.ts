@@ -1,3 +1,5 @@
+import { nginxTempPaths } from '../../test/_helpers/nginx.ts';
+
 // The configs nginx and Caddy get in the bench: each sends every path to the
 // one upstream, set up the way a production edge in front of a streaming app
 // is (no buffering, upstream keep-alive, WebSocket upgrades), and writes
@@ -13,11 +15,7 @@ error_log ${dir}/error.log warn;
 events { worker_connections 1024; }
 http {
     access_log off;
-    client_body_temp_path ${dir}/client_body;
-    proxy_temp_path ${dir}/proxy;
-    fastcgi_temp_path ${dir}/fastcgi;
-    uwsgi_temp_path ${dir}/uwsgi;
-    scgi_temp_path ${dir}/scgi;
+${nginxTempPaths(dir)}
     # The defaults (1000) would close client and upstream connections mid-run.
     keepalive_requests 1000000;
 

@@ -8,19 +8,27 @@
  */
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
 
+/** Drops the hop-by-hop headers of a message in place. */
 export function stripHopByHop(headers: Headers): void {
-  const connection = headers.get('connection');
-  if (connection) {
-    for (const name of connection.split(',')) {
-      const n = name.trim();
-      if (n) headers.delete(n);
-    }
-  }
+  const hop = hopByHop(headers);
   const doomed: string[] = [];
   headers.forEach((_, name) => {
-    if (HOP_BY_HOP.has(name) || name.startsWith('proxy-')) doomed.push(name);
+    if (hop(name)) doomed.push(name);
   });
   for (const name of doomed) headers.delete(name);
+}
+
+/** Whether a header of this message is hop-by-hop, the ones its Connection header names included. */
+function hopByHop(headers: Headers): (name: string) => boolean {
+  const connection = headers.get('connection');
+  const listed = new Set<string>();
+  if (connection) {
+    for (const token of connection.split(',')) {
+      const name = token.trim().toLowerCase();
+      if (name) listed.add(name);
+    }
+  }
+  return (name) => HOP_BY_HOP.has(name) || name.startsWith('proxy-') || listed.has(name);
 }
 
 export interface ForwardOptions {
@@ -38,8 +46,7 @@ export interface ForwardOptions {
  * the client's headers: this runs for every module request Vite serves.
  */
 export function upstreamRequestHeaders(incoming: Headers, opts: ForwardOptions): Headers {
-  const connection = incoming.get('connection');
-  const listed = connection ? connectionTokens(connection) : undefined;
+  const hop = hopByHop(incoming);
   const clientHost = incoming.get('host');
   const host = clientHost ?? opts.upstreamHost;
   const headers = new Headers();
@@ -50,7 +57,7 @@ export function upstreamRequestHeaders(incoming: Headers, opts: ForwardOptions):
   let hasForwardedHost = false;
   let hasForwardedProto = false;
   incoming.forEach((value, name) => {
-    if (HOP_BY_HOP.has(name) || name.startsWith('proxy-') || listed?.has(name)) return;
+    if (hop(name)) return;
     switch (name) {
       case 'host':
         return;
@@ -85,20 +92,12 @@ export function upstreamRequestHeaders(incoming: Headers, opts: ForwardOptions):
  * hop-by-hop and no Location that may point at an upstream.
  */
 export function isRelayable(headers: Headers): boolean {
+  const hop = hopByHop(headers);
   let clean = true;
   headers.forEach((_, name) => {
-    if (HOP_BY_HOP.has(name) || name === 'location' || name.startsWith('proxy-')) clean = false;
+    if (name === 'location' || hop(name)) clean = false;
   });
   return clean;
-}
-
-function connectionTokens(value: string): Set<string> {
-  const tokens = new Set<string>();
-  for (const token of value.split(',')) {
-    const name = token.trim().toLowerCase();
-    if (name) tokens.add(name);
-  }
-  return tokens;
 }
 
 /**

@@ -59,6 +59,11 @@ export function upstreamTarget(base: string, path: string, query: string) {
   return { origin, host, path: basePath + path + query };
 }
 
+/** `http://host:port` of an upstream base URL. */
+export function targetOrigin(base: string): string {
+  return parsedBase(base).origin;
+}
+
 /** Upstream base URLs are few and fixed; parse each once, not per request. */
 const bases = new Map<string, { origin: string; host: string; basePath: string }>();
 function parsedBase(base: string) {

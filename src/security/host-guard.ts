@@ -59,6 +59,8 @@ function isIpLiteral(hostname: string): boolean {
 
 export type GuardVerdict = { ok: true } | { ok: false; status: 400 | 403; reason: string; hint: string };
 
+const OK: GuardVerdict = { ok: true };
+
 /** Checks Host, and for WebSocket upgrades also Origin. */
 export function checkRequest(headers: Headers, isUpgrade: boolean, policy: HostPolicy): GuardVerdict {
   const host = headers.get('host');
@@ -93,8 +95,6 @@ function checkHost(host: string | null, policy: HostPolicy): GuardVerdict {
   return OK;
 }
 
-const OK: GuardVerdict = { ok: true };
-
 function checkOrigin(origin: string | null, policy: HostPolicy): GuardVerdict {
   if (origin === null) return OK; // non-browser clients send none
   const originHost = originHostname(origin);
@@ -108,7 +108,7 @@ function checkOrigin(origin: string | null, policy: HostPolicy): GuardVerdict {
         : 'open the app from http://localhost instead of a file or sandboxed frame',
     };
   }
-  return { ok: true };
+  return OK;
 }
 
 function originHostname(origin: string): string | undefined {

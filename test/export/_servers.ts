@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { WebSocketServer } from 'ws';
 import { cleanEnv } from '../_helpers/router-process.ts';
+import { nginxTempPaths } from '../_helpers/nginx.ts';
 import { acceptsConnections } from '../_helpers/tcp.ts';
 
 // Real nginx and Caddy in front of real upstreams, configured by what
@@ -96,11 +97,7 @@ events { worker_connections 256; }
 http {
     types { text/html html; application/javascript js; }
     access_log ${dir}/access.log;
-    client_body_temp_path ${dir}/client_body;
-    proxy_temp_path ${dir}/proxy;
-    fastcgi_temp_path ${dir}/fastcgi;
-    uwsgi_temp_path ${dir}/uwsgi;
-    scgi_temp_path ${dir}/scgi;
+${nginxTempPaths(dir)}
     include ${dir}/rxroute.conf;
 }
 `);
