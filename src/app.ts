@@ -1,6 +1,7 @@
 import { type Context, Hono } from 'hono';
 import { loadConfig } from './config/load.ts';
 import type { Config, ConfigInput } from './config/schema.ts';
+import type { ProcessRegistry } from './dev/process-types.ts';
 import { RequestError, UpstreamError } from './errors.ts';
 import { createBuildServer, type StaticFiles } from './frontend/serve-build.ts';
 import { checkRequest, type GuardVerdict, hostPolicy } from './security/host-guard.ts';
@@ -32,6 +33,8 @@ export interface RouterOptions {
   probe?: Probe;
   logger?: Logger;
   runtime?: string;
+  /** `rxroute dev`'s supervised processes, for /__rxroute/health and the status page. */
+  processes?: ProcessRegistry;
 }
 
 type Env = { Bindings: Bindings; Variables: { route: RouteEntry; upgraded: boolean } };
@@ -92,6 +95,10 @@ export function createRouter(config: Partial<ConfigInput> | Config = {}, options
   const relays = new Set<(code: number, reason: string) => void>();
   const events = new EventBus();
   health.subscribe((status) => events.publish({ type: 'health', time: new Date().toISOString(), ...status }));
+  // An output line keeps the time it arrived; nobody watching, nothing to build.
+  options.processes?.subscribe((event) => {
+    if (events.size > 0) events.publish({ type: 'process', time: new Date().toISOString(), ...event });
+  });
   const log = (r: RequestRecord) => {
     // rxroute's own pages poll /__rxroute/health; only their failures are news.
     if ((r.path === '/__rxroute' || r.path.startsWith('/__rxroute/')) && r.status < 400) return;
@@ -123,6 +130,7 @@ export function createRouter(config: Partial<ConfigInput> | Config = {}, options
       status: c.get('upgraded') ? 101 : res.status,
       ms: 0,
       bytes: null as number | null,
+      dest: req.headers.get('sec-fetch-dest'),
     };
     const length = res.headers.get('content-length');
     if (length !== null || !res.body || c.req.method === 'HEAD' || entry.status === 101) {
@@ -193,6 +201,7 @@ export function createRouter(config: Partial<ConfigInput> | Config = {}, options
       runtime: options.runtime ?? null,
       profile: resolved.profile,
       upstreams: health.list(),
+      processes: options.processes?.list() ?? [],
     });
   });
 

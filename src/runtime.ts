@@ -54,8 +54,42 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
+/** A child process for `rxroute dev` (DESIGN §10). */
+export interface SpawnRequest {
+  argv: string[];
+  cwd: string;
+  /** The child's whole environment. */
+  env: Record<string, string | undefined>;
+}
+
+export interface ChildHandle {
+  pid: number;
+  /** Settles when the child has exited; never rejects (a spawn failure is code 127). */
+  exited: Promise<{ code: number | null; signal: string | null }>;
+  /** Signals the child's whole process group (its tree on Windows). */
+  kill(signal: 'SIGTERM' | 'SIGKILL'): void;
+}
+
+export interface CaptureResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Standard output that queues instead of blocking (a paused terminal must not stop the router). */
+export interface ConsoleOut {
+  /** Writes `line` and a newline. */
+  write(line: string): void;
+  /** Bytes accepted and not yet written. */
+  readonly queued: number;
+  /** Calls `listener` once the queue is short again (at once if it is). */
+  whenDrained(listener: () => void): void;
+}
+
 export interface Runtime {
   name: 'bun' | 'deno' | 'node';
+  /** `linux`, `darwin`, `win32`, … as Node's process.platform names them. */
+  platform: string;
   /** Arguments after the program name. */
   args: string[];
   env: Record<string, string | undefined>;
@@ -64,6 +98,8 @@ export interface Runtime {
   readTextFile(path: string): string | undefined;
   /** Whether standard output is a terminal (colors, banner). */
   isTTY: boolean;
+  /** The router's own output (banner, request log, child output). */
+  out: ConsoleOut;
   upstream: UpstreamClient;
   /** Opens WebSockets to upstreams (the `ws` package on every runtime). */
   connectSocket: ConnectUpstreamSocket;
@@ -74,5 +110,17 @@ export interface Runtime {
   /** Binds and starts serving; rejects with RuntimeFailure when the port is taken. */
   serve(options: ServeOptions): Promise<RunningServer>;
   onSignal(signal: 'SIGINT' | 'SIGTERM', handler: () => void): void;
+  /**
+   * Starts a child in its own process group; each complete output line goes
+   * to `onLine`. Throws RuntimeFailure when argv[0] cannot be executed.
+   */
+  spawn(request: SpawnRequest, onLine: (stream: 'stdout' | 'stderr', line: string) => void): ChildHandle;
+  /** The executable `name` resolves to on `pathEnv` (PATHEXT on Windows), or undefined. */
+  which(name: string, pathEnv: string | undefined): string | undefined;
+  /** Runs a command to completion (reading rxconfig.py); undefined when it cannot be started. */
+  runSync(argv: string[], options: { cwd: string; input?: string; timeoutMs: number }): CaptureResult | undefined;
+  /** Whether `port` on `host` can be bound right now. */
+  portFree(host: string, port: number): Promise<boolean>;
+  fileExists(path: string): boolean;
   exit(code: number): never;
 }

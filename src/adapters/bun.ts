@@ -3,6 +3,8 @@ import { MAX_MESSAGE_BYTES, QUEUE_LIMIT_BYTES } from '../proxy/relay-websocket.t
 import { fetchClient } from '../proxy/upstream-client.ts';
 import type { Bindings, ClientSocket, ClientSocketHandlers, Runtime } from '../runtime.ts';
 import { bindFailure, displayUrl, readTextFile } from './shared.ts';
+import { processCapabilities } from './child-process.ts';
+import { nodeStreamOut } from './console-out.ts';
 import { tcpProbe } from './probe.ts';
 import { staticFiles } from './static-files.ts';
 import { connectUpstreamSocket } from './ws-upstream.ts';
@@ -92,6 +94,7 @@ function abortedStream(): ReadableStream<Uint8Array> {
 }
 
 export function createRuntime(): Runtime {
+  const out = nodeStreamOut();
   return {
     name: 'bun',
     args: process.argv.slice(2),
@@ -99,10 +102,12 @@ export function createRuntime(): Runtime {
     cwd: () => process.cwd(),
     readTextFile,
     isTTY: Boolean(process.stdout.isTTY),
+    out,
     upstream: fetchClient(),
     connectSocket: connectUpstreamSocket,
     files: staticFiles(),
     probe: tcpProbe,
+    ...processCapabilities(out),
     async serve({ fetch, hostname, port }) {
       let server: ReturnType<typeof Bun.serve<SocketData>>;
       try {

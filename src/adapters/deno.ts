@@ -1,6 +1,8 @@
 import type { Bindings, ClientSocketHandlers, Runtime } from '../runtime.ts';
 import { nodeHttpClient } from './node-http-client.ts';
 import { bindFailure, displayUrl, readTextFile } from './shared.ts';
+import { processCapabilities } from './child-process.ts';
+import { queuedOut } from './console-out.ts';
 import { tcpProbe } from './probe.ts';
 import { staticFiles } from './static-files.ts';
 import { connectUpstreamSocket } from './ws-upstream.ts';
@@ -16,7 +18,7 @@ interface DenoNamespace {
   args: string[];
   env: { toObject(): Record<string, string> };
   cwd(): string;
-  stdout: { isTerminal(): boolean };
+  stdout: { isTerminal(): boolean; write(bytes: Uint8Array): Promise<number> };
   serve(
     options: { hostname: string; port: number; onListen?: () => void },
     handler: (req: Request, info: { remoteAddr: { hostname: string } }) => Response | Promise<Response>,
@@ -27,7 +29,13 @@ interface DenoNamespace {
 }
 declare const Deno: DenoNamespace;
 
+/** Deno's async stdout write runs off the event loop; console.log would block on a full pipe. */
+async function writeStdout(bytes: Uint8Array): Promise<void> {
+  for (let at = 0; at < bytes.byteLength; ) at += await Deno.stdout.write(bytes.subarray(at));
+}
+
 export function createRuntime(): Runtime {
+  const out = queuedOut(writeStdout);
   return {
     name: 'deno',
     args: Deno.args,
@@ -35,10 +43,12 @@ export function createRuntime(): Runtime {
     cwd: () => Deno.cwd(),
     readTextFile,
     isTTY: Deno.stdout.isTerminal(),
+    out,
     upstream: nodeHttpClient({ collectGarbage: youngGenerationGc() }),
     connectSocket: connectUpstreamSocket,
     files: staticFiles(),
     probe: tcpProbe,
+    ...processCapabilities(out),
     async serve({ fetch, hostname, port }) {
       let server: DenoServer;
       try {

@@ -5,6 +5,8 @@ import type { AddressInfo } from 'node:net';
 import type { Runtime } from '../runtime.ts';
 import { nodeHttpClient, takeUnreadBody } from './node-http-client.ts';
 import { handleUpgrades } from './node-upgrade.ts';
+import { processCapabilities } from './child-process.ts';
+import { nodeStreamOut } from './console-out.ts';
 import { tcpProbe } from './probe.ts';
 import { staticFiles } from './static-files.ts';
 import { connectUpstreamSocket } from './ws-upstream.ts';
@@ -15,6 +17,7 @@ import { bindFailure, displayUrl, readTextFile } from './shared.ts';
 // ServerResponse; everything else is written by @hono/node-server.
 
 export function createRuntime(): Runtime {
+  const out = nodeStreamOut();
   return {
     name: 'node',
     args: process.argv.slice(2),
@@ -22,10 +25,12 @@ export function createRuntime(): Runtime {
     cwd: () => process.cwd(),
     readTextFile,
     isTTY: Boolean(process.stdout.isTTY),
+    out,
     upstream: nodeHttpClient(),
     connectSocket: connectUpstreamSocket,
     files: staticFiles(),
     probe: tcpProbe,
+    ...processCapabilities(out),
     serve({ fetch, hostname, port }) {
       return new Promise((resolve, reject) => {
         const server = serveNode({

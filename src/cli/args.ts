@@ -5,7 +5,7 @@ import { ConfigError } from '../errors.ts';
 // argv → a command plus a config-shaped layer of flag values (DESIGN §8).
 // Hand-written (a dozen options) so the core needs no runtime's parser.
 
-export const COMMANDS = ['run', 'routes', 'doctor', 'export', 'demo'] as const;
+export const COMMANDS = ['run', 'routes', 'doctor', 'export', 'demo', 'dev'] as const;
 export type Command = (typeof COMMANDS)[number] | 'help' | 'version';
 
 export interface ParsedArgs {
@@ -15,6 +15,10 @@ export interface ParsedArgs {
   configPath?: string;
   /** Values of options that are not config keys (`export`'s --server-name …), by option name. */
   extras: Record<string, string>;
+  /** Arguments after `--` (`rxroute dev -- CMD ARGS…`); undefined without `--`. */
+  rest?: string[];
+  /** `rxroute dev --no-restart`. */
+  noRestart: boolean;
 }
 
 interface OptionSpec {
@@ -46,6 +50,7 @@ export const OPTIONS: OptionSpec[] = [
   { names: ['--listen'], value: 'string', only: 'export' },
   { names: ['--reflex'], value: 'string', only: 'export' },
   { names: ['--static-root'], value: 'string', only: 'export' },
+  { names: ['--no-restart'], only: 'dev' },
   { names: ['-h', '--help'] },
   { names: ['--version'] },
 ];
@@ -61,11 +66,13 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
   let help = false;
   let version = false;
   const extras: Record<string, string> = {};
+  let rest: string[] | undefined;
+  let noRestart = false;
 
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === '--') {
-      positionals.push(...argv.slice(i + 1));
+      rest = argv.slice(i + 1);
       break;
     }
     if (!arg.startsWith('-') || arg === '-') {
@@ -74,7 +81,7 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
           const near = didYouMean(arg, COMMANDS);
           throw new ConfigError(
             [`unknown command "${arg}"${near ? ` (did you mean "${near}"?)` : ''}`],
-            'commands: run (the default), routes, doctor, export, demo; see rxroute --help',
+            'commands: run (the default), dev, routes, doctor, export, demo; see rxroute --help',
           );
         }
         command = arg as Command;
@@ -92,6 +99,10 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
     if (name === '--version') version = true;
     if (spec.value === undefined) {
       if (eq !== -1) throw new ConfigError([`option ${name} takes no value (got "${arg.slice(eq + 1)}")`]);
+      if (name === '--no-restart') {
+        noRestart = true;
+        continue;
+      }
       if (spec.path) {
         setPath(layer, spec.path, spec.set);
         origin.set(spec.path.join('.'), `from ${name}`);
@@ -130,9 +141,17 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
   if (misplaced && !help && !version) {
     throw new ConfigError([`option ${misplaced} only applies to rxroute export`], 'for example: rxroute export nginx --server-name example.com');
   }
+  if (noRestart && (command ?? 'run') !== 'dev' && !help && !version) {
+    throw new ConfigError(['option --no-restart only applies to rxroute dev'], 'for example: rxroute dev --no-restart');
+  }
+  if (rest !== undefined && (command ?? 'run') !== 'dev') {
+    // Other commands take their positionals either side of `--`, as before.
+    positionals.push(...rest);
+    rest = undefined;
+  }
   if (help) command = 'help';
   else if (version) command = 'version';
-  return { command: command ?? 'run', positionals, flags: { layer, origin }, configPath, extras };
+  return { command: command ?? 'run', positionals, flags: { layer, origin }, configPath, extras, rest, noRestart };
 }
 
 function example(spec: OptionSpec): string {

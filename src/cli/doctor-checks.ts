@@ -1,10 +1,12 @@
 import { djangoUpstream } from '../config/defaults.ts';
 import type { Config } from '../config/schema.ts';
+import { selfProxyProblem } from '../config/self-proxy.ts';
+import { RX_LABEL, RXCONFIG, rxOrigin, type RxconfigValues, type RxKey } from '../dev/rxconfig.ts';
 import type { Owner, RouteEntry, RouteTable } from '../routing/route-table.ts';
 import type { Runtime } from '../runtime.ts';
 import { startHint } from '../ui/error-response.ts';
 
-// The checks behind `rxroute doctor` (DESIGN §8). Each one returns findings
+// The checks behind `rxroute doctor` (DESIGN §8, §10). Each one returns findings
 // that say what is wrong and what to do about it; they see the machine only
 // through the Runtime (probe, readTextFile, upstream), so they stay portable.
 
@@ -226,4 +228,83 @@ function pyList(items: string[]): string {
 
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+/** rxroute's config key each rxconfig.py value feeds in plain `rxroute` (api_url feeds none). */
+const RX_TARGET: Partial<Record<RxKey, string>> = {
+  frontend_port: 'frontend',
+  backend_port: 'backend',
+  frontend_path: 'frontend_path',
+  profile: 'profile',
+  proxy_server: 'proxy.server',
+  separate_dev_ports: 'proxy.separate_dev_ports',
+};
+/** Where Reflex puts Vite when rxconfig.py names no frontend_port. */
+const REFLEX_FRONTEND_PORT = 3000;
+const RX_ORDER: RxKey[] = ['frontend_port', 'backend_port', 'frontend_path', 'api_url', 'profile', 'proxy_server', 'separate_dev_ports'];
+
+/**
+ * What rxconfig.py contributed and from which line, its notes, whether plain
+ * rxroute would proxy to itself, and whether Reflex's api_url sends the
+ * browser past rxroute.
+ */
+export function checkRxconfig(
+  config: Config,
+  origin: Map<string, string>,
+  sources: { notes: string[]; rxconfig: RxconfigValues | undefined },
+  runtime: Pick<Runtime, 'env'>,
+): Finding[] {
+  const findings: Finding[] = [];
+  const rx = sources.rxconfig;
+  if (rx) {
+    const parts = RX_ORDER.flatMap((key) => {
+      const entry = rx[key];
+      if (!entry) return key === 'frontend_port' || key === 'backend_port' ? [`${key} unset`] : [];
+      const target = RX_TARGET[key];
+      const winner = target === undefined ? undefined : origin.get(target);
+      const overridden = target !== undefined && winner !== undefined && winner !== rxOrigin(key, entry.line) ? `; overridden ${winner}` : '';
+      return [`${RX_LABEL[key]}=${String(entry.value)} (line ${entry.line}${overridden})`];
+    });
+    findings.push({ level: 'ok', check: RXCONFIG, message: `read with ${rx.python}: ${parts.join(', ')}` });
+    if (!rx.frontend_port && !origin.has('frontend') && config.port === REFLEX_FRONTEND_PORT) {
+      findings.push({
+        level: 'warn',
+        check: RXCONFIG,
+        message: `frontend_port unset: reflex run puts Vite on ${REFLEX_FRONTEND_PORT}, rxroute's port (it moves to the next free one only when rxroute is already listening)`,
+        fix: `run rxroute dev, or set frontend_port=${new URL(config.frontend).port || '80'} in rxconfig.py for plain rxroute`,
+      });
+    }
+  }
+  for (const note of sources.notes) findings.push({ level: 'warn', check: RXCONFIG, message: note, fix: noteFix(note) });
+  const self = selfProxyProblem(config, origin);
+  if (self) for (const problem of self.problems) findings.push({ level: 'warn', check: 'config', message: `plain rxroute: ${problem}`, fix: self.hint });
+  if (rx?.api_url) findings.push(checkApiUrl(config, rx.api_url, runtime.env.REFLEX_API_URL));
+  return findings;
+}
+
+function noteFix(note: string): string | undefined {
+  if (/no Python found/.test(note)) return 'create the project virtualenv (.venv) or put python3 on PATH';
+  if (/syntax error/.test(note)) return 'fix rxconfig.py (reflex run fails on it too)';
+  if (/skipped/.test(note)) return 'rxroute uses rxroute.json, the environment or its default for that value instead; set it there if the default is wrong';
+  return undefined;
+}
+
+/** Reflex writes api_url into .web/env.json; unless it is rxroute's URL the browser's /_event bypasses rxroute. */
+function checkApiUrl(config: Config, apiUrl: { value: string; line: number }, envOverride: string | undefined): Finding {
+  const ours = browserOrigin(config);
+  const shown = `api_url=${apiUrl.value} (${RXCONFIG}:${apiUrl.line})`;
+  const fix = `run rxroute dev (it sets REFLEX_API_URL=${ours}), or start reflex with REFLEX_API_URL=${ours}, which overrides api_url`;
+  const effective = envOverride
+    ? { value: envOverride, label: `REFLEX_API_URL=${envOverride} (it overrides ${RXCONFIG}:${apiUrl.line} api_url)` }
+    : { value: apiUrl.value, label: shown };
+  const url = absoluteUrl(effective.value);
+  if (!url) return { level: 'warn', check: 'api_url', message: `${effective.label} is not an http:// URL`, fix };
+  const port = portOf(url);
+  if (config.port !== 0 && port === String(config.port) && (LOCAL_HOST.test(url.hostname) || url.hostname === config.host)) {
+    return { level: 'ok', check: 'api_url', message: `${effective.label} points the browser at rxroute` };
+  }
+  if (config.proxy.separate_dev_ports && port === portOf(new URL(config.backend))) {
+    return { level: 'ok', check: 'api_url', message: `${effective.label} points the browser at the backend, as proxy.separate_dev_ports expects` };
+  }
+  return { level: 'warn', check: 'api_url', message: `${effective.label} points the browser at ${url.origin}, not at rxroute (${ours})`, fix };
 }

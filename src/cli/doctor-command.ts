@@ -3,8 +3,8 @@ import { ConfigError } from '../errors.ts';
 import { buildRouteTable, type RouteTable } from '../routing/route-table.ts';
 import type { Runtime } from '../runtime.ts';
 import type { ParsedArgs } from './args.ts';
-import { checkDjangoSettings, checkEnvJson, checkPort, checkUpstreams, type Finding, type Level } from './doctor-checks.ts';
-import { loadCliConfig } from './load-cli-config.ts';
+import { checkDjangoSettings, checkEnvJson, checkPort, checkRxconfig, checkUpstreams, type Finding, type Level } from './doctor-checks.ts';
+import { loadCliConfigWithSources } from './load-cli-config.ts';
 
 const LOOPBACK = /^(localhost|127(?:\.\d{1,3}){3}|::1|\[::1\])$/i;
 const LEVEL_COLOR: Record<Level, number> = { ok: 32, warn: 33, fail: 31 };
@@ -19,11 +19,13 @@ export async function doctorCommand(args: ParsedArgs, runtime: Runtime): Promise
   if (args.positionals.length > 0) {
     throw new ConfigError([`doctor takes no arguments (got "${args.positionals.join(' ')}")`], 'run rxroute doctor with the same options as rxroute');
   }
-  const config = loadCliConfig(args, runtime);
+  const sources = loadCliConfigWithSources(args, runtime, 'run');
+  const { config } = sources;
   const table = buildRouteTable(config);
   const [port, upstreams] = await Promise.all([checkPort(config, runtime), checkUpstreams(config, table, runtime)]);
   const findings = [
-    ...checkConfig(args, runtime, config, table),
+    ...checkConfig(args, runtime, config, table, sources.rxconfig !== undefined),
+    ...checkRxconfig(config, sources.origin, sources, runtime),
     port,
     ...upstreams,
     ...checkEnvJson(config, runtime),
@@ -35,7 +37,7 @@ export async function doctorCommand(args: ParsedArgs, runtime: Runtime): Promise
   return failed ? 1 : 0;
 }
 
-function checkConfig(args: ParsedArgs, runtime: Runtime, config: Config, table: RouteTable): Finding[] {
+function checkConfig(args: ParsedArgs, runtime: Runtime, config: Config, table: RouteTable, readRxconfig: boolean): Finding[] {
   const file = args.configPath ?? (runtime.readTextFile('rxroute.json') === undefined ? undefined : 'rxroute.json');
   const findings: Finding[] = [
     {
@@ -43,7 +45,7 @@ function checkConfig(args: ParsedArgs, runtime: Runtime, config: Config, table: 
       check: 'config',
       message: file
         ? `${file} is valid (profile ${config.profile})`
-        : `no rxroute.json in ${runtime.cwd()}; defaults, environment and flags are valid (profile ${config.profile})`,
+        : `no rxroute.json in ${runtime.cwd()}; defaults, ${readRxconfig ? 'rxconfig.py, ' : ''}environment and flags are valid (profile ${config.profile})`,
     },
   ];
   if (!config.proxy.enabled) {

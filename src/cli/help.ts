@@ -4,6 +4,7 @@ export const HELP = `rxroute ${VERSION} — one URL for Vite, the Reflex backend
 
 Usage
   rxroute [options]            run the router
+  rxroute dev [-- CMD ARGS…]   the router plus the app's processes (reflex run; Django's runserver in split_dev)
   rxroute routes [path…]       print the route table, or which upstream gets each path and why
   rxroute doctor               check config, port, upstreams and .web/env.json; print the Django settings to add
   rxroute demo                 run the router with built-in sample upstreams, nothing else needed
@@ -23,7 +24,11 @@ Options
       --wait MS           how long a request waits for a restarting upstream (default 15000)
       --log pretty|json   console format (default pretty)
   -q, --quiet             no per-request lines
-  -v, --verbose           show every request, including Vite module requests
+  -v, --verbose           show every request, including module and asset requests
+
+Dev options (rxroute dev)
+      --no-restart        a process that exits stops everything (exit code = its code) instead of restarting
+      -- CMD ARGS…        run this one command instead of the detected processes
 
 Export options (rxroute export nginx|caddy)
       --server-name NAME  server_name / Caddy site address (default: any name)

@@ -3,6 +3,7 @@ import type { Runtime } from '../runtime.ts';
 import { VERSION } from '../version.ts';
 import { parseArgs } from './args.ts';
 import { demoCommand } from './demo-command.ts';
+import { devCommand } from './dev-command.ts';
 import { doctorCommand } from './doctor-command.ts';
 import { exportCommand } from './export-command.ts';
 import { HELP } from './help.ts';
@@ -40,6 +41,9 @@ export async function runCli(runtime: Runtime): Promise<void> {
         break;
       case 'run':
         code = await serveCommand(args, runtime);
+        break;
+      case 'dev':
+        code = await devCommand(args, runtime);
         break;
     }
   } catch (error) {

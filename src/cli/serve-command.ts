@@ -1,29 +1,66 @@
-import { createRouter } from '../app.ts';
+import { createRouter, type RouterApp } from '../app.ts';
 import type { Config } from '../config/schema.ts';
-import { createLogger } from '../log/logger.ts';
-import type { Runtime } from '../runtime.ts';
+import type { ProcessRegistry } from '../dev/process-types.ts';
+import { createLogger, type Logger } from '../log/logger.ts';
+import type { RunningServer, Runtime } from '../runtime.ts';
 import { VERSION } from '../version.ts';
 import type { ParsedArgs } from './args.ts';
-import { loadCliConfig } from './load-cli-config.ts';
-import { formatRouteTable } from './route-listing.ts';
+import { selfProxyProblem } from '../config/self-proxy.ts';
+import { loadCliConfigWithSources, printNotes } from './load-cli-config.ts';
+import { formatRouteTable, formatUpstreamSources, upstreamSources } from './route-listing.ts';
 
 const SHUTDOWN_GRACE_MS = 5000;
 const LOOPBACK = /^(localhost|127(?:\.\d{1,3}){3}|::1|\[::1\])$/i;
 
 /** `rxroute [options]`: validate, bind, print the banner, serve until a signal. */
 export async function serveCommand(args: ParsedArgs, runtime: Runtime): Promise<number | 'serving'> {
-  const config = loadCliConfig(args, runtime);
+  const { config, origin, notes } = loadCliConfigWithSources(args, runtime, 'run');
+  printNotes(notes);
   const disabled = disabledReason(config, args);
   if (disabled) {
     console.log(`rxroute: ${disabled}`);
     return 0;
   }
-  const logger = createLogger({
+  const selfProxy = selfProxyProblem(config, origin);
+  if (selfProxy) throw selfProxy;
+  const serving = await serveRouter(config, runtime, { origin });
+  onStopSignal(runtime, serving.logger, () => serving.shutdown());
+  return 'serving';
+}
+
+export interface ServeRouterOptions {
+  /** `rxroute dev`'s children, for the status page and /__rxroute/health. */
+  processes?: ProcessRegistry;
+  /** Where each setting came from: the banner names each upstream's source. */
+  origin?: Map<string, string>;
+  /** Extra banner text after the route table (pretty log only). */
+  bannerExtra?: string;
+  logger?: Logger;
+}
+
+export interface ServingRouter {
+  app: RouterApp;
+  server: RunningServer;
+  logger: Logger;
+  /** The URL a person opens (`http://localhost:3000/`). */
+  open: string;
+  /** Stops accepting, closes relayed sockets with 1001, waits up to 5 s for in-flight requests. */
+  shutdown(): Promise<void>;
+}
+
+export function routerLogger(config: Config, runtime: Runtime): Logger {
+  return createLogger({
     format: config.log,
     verbose: config.verbose,
     quiet: config.quiet,
     color: runtime.isTTY && config.log === 'pretty',
+    write: (line) => runtime.out.write(line),
   });
+}
+
+/** Builds the router for `config`, binds it and prints the banner; shared by `rxroute` and `rxroute dev`. */
+export async function serveRouter(config: Config, runtime: Runtime, options: ServeRouterOptions = {}): Promise<ServingRouter> {
+  const logger = options.logger ?? routerLogger(config, runtime);
   const app = createRouter(config, {
     upstream: runtime.upstream,
     connectSocket: runtime.connectSocket,
@@ -31,6 +68,7 @@ export async function serveCommand(args: ParsedArgs, runtime: Runtime): Promise<
     probe: runtime.probe,
     logger,
     runtime: runtime.name,
+    processes: options.processes,
   });
   if (!LOOPBACK.test(config.host)) {
     logger.warn(
@@ -48,34 +86,41 @@ export async function serveCommand(args: ParsedArgs, runtime: Runtime): Promise<
       version: VERSION,
       profile: config.profile,
       routes: [...app.table.entries, app.table.catchAll],
+      upstreams: upstreamSources(config, options.origin ?? new Map()),
     });
   } else {
-    console.log(
-      `\n  rxroute ${VERSION} (${runtime.name}, profile ${config.profile})\n\n  ➜  Open: ${open}\n\n${formatRouteTable(app.table)}\n`,
+    runtime.out.write(
+      `\n  rxroute ${VERSION} (${runtime.name}, profile ${config.profile})\n\n  ➜  Open: ${open}\n\n${formatRouteTable(app.table)}\n\n  upstreams\n${formatUpstreamSources(upstreamSources(config, options.origin ?? new Map()), '    ')}\n${options.bannerExtra ?? ''}`,
     );
   }
+  const shutdown = async () => {
+    if (logger.format === 'json') logger.info('stopping', 'rxroute stopping');
+    app.closeSockets('rxroute is shutting down');
+    let force: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([server.close(), new Promise<void>((resolve) => (force = setTimeout(resolve, SHUTDOWN_GRACE_MS)))]);
+    clearTimeout(force);
+  };
+  return { app, server, logger, open, shutdown };
+}
 
-  // Graceful shutdown: stop accepting, close relayed sockets with 1001 (going
-  // away), give in-flight requests up to 5 s. A second signal exits at once.
+/**
+ * SIGINT / SIGTERM run `stop` once, then exit 0; a second signal exits at once.
+ * Graceful shutdown: stop accepting, close relayed sockets with 1001 (going
+ * away), give in-flight requests up to 5 s.
+ */
+export function onStopSignal(runtime: Runtime, _logger: Logger, stop: () => Promise<void>): void {
   let stopping = false;
-  const stop = () => {
+  const handler = () => {
     if (stopping) runtime.exit(0);
     stopping = true;
-    if (logger.format === 'json') logger.info('stopping', 'rxroute stopping');
-    const force = setTimeout(() => runtime.exit(0), SHUTDOWN_GRACE_MS);
-    app.closeSockets('rxroute is shutting down');
-    server.close().finally(() => {
-      clearTimeout(force);
-      runtime.exit(0);
-    });
+    stop().finally(() => runtime.exit(0));
   };
-  runtime.onSignal('SIGINT', stop);
-  runtime.onSignal('SIGTERM', stop);
-  return 'serving';
+  runtime.onSignal('SIGINT', handler);
+  runtime.onSignal('SIGTERM', handler);
 }
 
 /** The URL to open: localhost for loopback binds (matches REFLEX_API_URL), plus frontend_path. */
-function openUrl(serverUrl: string, config: Config): string {
+export function openUrl(serverUrl: string, config: Config): string {
   const url = new URL(serverUrl);
   if (LOOPBACK.test(url.hostname)) url.hostname = 'localhost';
   const path = config.frontend_path ? `${config.frontend_path.replace(/\/?$/, '/')}` : '/';

@@ -23,6 +23,7 @@ export const DEFAULTS: Omit<Config, 'profile'> = {
   log: 'pretty',
   verbose: false,
   quiet: false,
+  dev: {},
 };
 
 /**

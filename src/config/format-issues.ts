@@ -1,5 +1,5 @@
 import type * as v from 'valibot';
-import { PROXY_KEYS, ROUTE_KEYS, TOP_LEVEL_KEYS } from './schema.ts';
+import { DEV_KEYS, PROXY_KEYS, ROUTE_KEYS, TOP_LEVEL_KEYS } from './schema.ts';
 
 // valibot issues → one line per problem: the key path, the bad value, what
 // was expected, and where the value came from (DESIGN §2).
@@ -56,6 +56,7 @@ function originOf(keys: string[], origin: Map<string, string>): string {
 function knownKeysAt(parent: string[]): string[] {
   if (parent.length === 0) return TOP_LEVEL_KEYS;
   if (parent[0] === 'proxy') return PROXY_KEYS;
+  if (parent[0] === 'dev' && parent.length === 1) return DEV_KEYS;
   if (parent[0] === 'routes') return ROUTE_KEYS;
   return [];
 }
@@ -66,7 +67,7 @@ export function show(value: unknown): string {
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }
 
-/** The closest known key within edit distance 2 (or a case/underscore variant). */
+/** The closest known key within edit distance 2, a swapped pair counting as one (or a case/underscore variant). */
 export function didYouMean(input: string, candidates: readonly string[]): string | undefined {
   const norm = (s: string) => s.toLowerCase().replace(/[-_]/g, '');
   let best: string | undefined;
@@ -78,15 +79,21 @@ export function didYouMean(input: string, candidates: readonly string[]): string
   return best;
 }
 
+// Optimal string alignment distance: Levenshtein plus a swap of two adjacent
+// letters as one edit, the most common typo ("porxy" is one edit from
+// "proxy" and two from "port").
 function editDistance(a: string, b: string): number {
+  let before: number[] = [];
   let prev = Array.from({ length: b.length + 1 }, (_, i) => i);
   for (let i = 1; i <= a.length; i++) {
     const row = [i];
     for (let j = 1; j <= b.length; j++) {
       const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      row[j] = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + cost);
+      let d = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d = Math.min(d, before[j - 2]! + 1);
+      row[j] = d;
     }
-    prev = row;
+    [before, prev] = [prev, row];
   }
   return prev[b.length]!;
 }

@@ -5,9 +5,10 @@ import { envLayer, type Layer } from './env.ts';
 import { formatIssues } from './format-issues.ts';
 import { type Config, ConfigSchema } from './schema.ts';
 
-// Resolving (merge flags > env > file > defaults) and validating are separate
-// steps: resolve keeps a map of where each value came from so a validation
-// error can say "from RXROUTE_PORT" or "in rxroute.json".
+// Resolving (merge flags > env > file > rxconfig.py > defaults) and validating
+// are separate steps: resolve keeps a map of where each value came from so a
+// validation error can say "from RXROUTE_PORT", "in rxroute.json" or
+// "rxconfig.py:7 backend_port".
 
 export interface ConfigSources {
   /** Values from argv, already shaped like the config, with their origins ("from --port"). */
@@ -15,6 +16,8 @@ export interface ConfigSources {
   env?: Record<string, string | undefined>;
   /** The parsed config file and its path as the user would recognise it. */
   file?: { path: string; data: unknown };
+  /** Values read from rxconfig.py (src/dev/rxconfig.ts), with their origins ("rxconfig.py:7 backend_port"). */
+  rxconfig?: { layer: Layer; origin: Map<string, string> };
 }
 
 export interface Resolved {
@@ -23,7 +26,7 @@ export interface Resolved {
 }
 
 export function resolveConfig(sources: ConfigSources): Resolved {
-  const origin = new Map<string, string>();
+  const origin = new Map<string, string>(sources.rxconfig?.origin);
   let fileLayer: Layer = {};
   if (sources.file) {
     const { path, data } = sources.file;
@@ -35,7 +38,7 @@ export function resolveConfig(sources: ConfigSources): Resolved {
   }
   const env = envLayer(sources.env ?? {}, origin);
   for (const [key, label] of sources.flags?.origin ?? []) origin.set(key, label);
-  const merged = [fileLayer, env, sources.flags?.layer ?? {}].reduce<Layer>(
+  const merged = [sources.rxconfig?.layer ?? {}, fileLayer, env, sources.flags?.layer ?? {}].reduce<Layer>(
     (acc, layer) => deepMerge(acc, layer),
     structuredClone(DEFAULTS) as Layer,
   );

@@ -36,16 +36,43 @@ export const RouteSchema = v.strictObject({
   change_origin: v.optional(v.boolean(), false),
 });
 
+const Port = v.pipe(
+  v.number('an integer 0–65535'),
+  v.integer('an integer 0–65535'),
+  v.minValue(0, 'an integer 0–65535'),
+  v.maxValue(65535, 'an integer 0–65535'),
+);
+
+/** One `rxroute dev` child: a shell command, or the command with its options. */
+export const DevProcessSchema = v.union(
+  [
+    v.pipe(v.string(), v.nonEmpty('a shell command')),
+    v.strictObject({
+      cmd: v.pipe(v.string('a shell command'), v.nonEmpty('a shell command')),
+      cwd: v.optional(v.string('a directory path')),
+      env: v.optional(v.record(v.string(), v.string('a string value')), {}),
+      /** A port on 127.0.0.1 that accepts connections once the process is ready. */
+      ready: v.optional(Port),
+    }),
+  ],
+  'a shell command string, or {cmd, cwd?, env?, ready?}',
+);
+
+const DevSchema = v.strictObject({
+  processes: v.optional(
+    v.record(
+      v.pipe(v.string(), v.regex(/^[A-Za-z0-9_.-]+$/, 'a process name of letters, digits, "_", "-" or "."')),
+      DevProcessSchema,
+      'an object of {name: command}',
+    ),
+  ),
+});
+
 export const PROFILES = ['integrated', 'split_dev', 'reflex_only'] as const;
 
 const ConfigObject = v.strictObject({
   profile: v.picklist(PROFILES, `one of ${PROFILES.join(', ')}`),
-  port: v.pipe(
-    v.number('an integer 0–65535'),
-    v.integer('an integer 0–65535'),
-    v.minValue(0, 'an integer 0–65535'),
-    v.maxValue(65535, 'an integer 0–65535'),
-  ),
+  port: Port,
   host: v.pipe(v.string(), v.nonEmpty('a hostname or IP address')),
   frontend: HttpUrl,
   backend: HttpUrl,
@@ -74,6 +101,8 @@ const ConfigObject = v.strictObject({
   log: v.picklist(['pretty', 'json'], 'pretty or json'),
   verbose: v.boolean(),
   quiet: v.boolean(),
+  /** `rxroute dev` (DESIGN §10); ignored by the other commands. */
+  dev: DevSchema,
 });
 
 export const ConfigSchema = v.pipe(
@@ -91,8 +120,10 @@ export type Config = v.InferOutput<typeof ConfigSchema>;
 export type ConfigInput = v.InferInput<typeof ConfigSchema>;
 export type Route = v.InferOutput<typeof RouteSchema>;
 export type Profile = (typeof PROFILES)[number];
+export type DevProcess = v.InferOutput<typeof DevProcessSchema>;
 
 /** Keys a config file may set, for "did you mean" hints. */
 export const TOP_LEVEL_KEYS = Object.keys(ConfigObject.entries);
 export const PROXY_KEYS = Object.keys(ConfigObject.entries.proxy.entries);
 export const ROUTE_KEYS = Object.keys(RouteSchema.entries);
+export const DEV_KEYS = Object.keys(DevSchema.entries);

@@ -2,7 +2,8 @@ import { Hono } from 'hono';
 import type { Bindings, ClientSocket } from '../runtime.ts';
 import { Sha256 } from './sha256.ts';
 
-// The sample "Reflex backend": a WebSocket echo at /_event, a streaming
+// The sample "Reflex backend": a WebSocket echo at /_event and /_event/ (the
+// form socket.io-client asks for, as Reflex's frontend does), a streaming
 // upload at /_upload and /ping. The router relays /_event with the `ws`
 // package, so this must accept a real upgrade: the server's own binding
 // (`acceptWebSocket`, the same one the router's relay uses) provides it on
@@ -11,7 +12,8 @@ import { Sha256 } from './sha256.ts';
 export function sampleBackend(): Hono<{ Bindings: Bindings }> {
   const app = new Hono<{ Bindings: Bindings }>();
 
-  app.get('/_event', (c) => {
+  // Hono routes strictly: without the second path, /_event/ would be a 404.
+  app.on('GET', ['/_event', '/_event/'], (c) => {
     const accept = c.env?.acceptWebSocket;
     if (!accept) return c.text('expected a WebSocket upgrade', 426);
     let socket: ClientSocket | undefined;

@@ -1,6 +1,7 @@
-// Console output: one line per request (DESIGN §8), pretty or JSON. Vite's
-// module requests (hundreds per page load) are folded into one summary line
-// in pretty mode unless --verbose; JSON mode writes every request.
+// Console output: one line per request (DESIGN §8), pretty or JSON. Module
+// and asset requests to the frontend (hundreds per page load under Vite and
+// Reflex) are folded into one summary line in pretty mode unless --verbose;
+// JSON mode writes every request.
 
 export interface RequestRecord {
   method: string;
@@ -10,6 +11,8 @@ export interface RequestRecord {
   ms: number;
   /** Body bytes sent to the client; null when unknown (client left early). */
   bytes: number | null;
+  /** The request's Sec-Fetch-Dest header, when the browser sent one. */
+  dest?: string | null;
 }
 
 export interface Logger {
@@ -29,7 +32,18 @@ export interface LoggerOptions {
   writeError?: (line: string) => void;
 }
 
-const VITE_NOISE = /^\/(?:@vite|@fs|@id|node_modules|src)\//;
+// What the browser says it fetches (Fetch Metadata, Sec-Fetch-Dest) decides
+// first: it tells a module or stylesheet from a page or an API call whatever
+// the path is. Other values (worker, video, …) and clients that send none
+// (curl, older browsers) fall back to the path.
+const FOLD_DEST = new Set(['script', 'style', 'image', 'font', 'manifest']);
+const LIST_DEST = new Set(['document', 'empty', 'iframe', 'frame']);
+// Vite's own module paths, whatever their shape.
+const VITE_MODULE = /^\/(?:@vite|@fs|@id|node_modules|src)\//;
+// Reflex's generated modules and styles: files (with an extension) under its
+// folders, so an app's page at /app/settings or /components stays listed.
+const REFLEX_MODULE = /^\/(?:(?:app|utils|components|styles)\/(?:[^/]+\/)*[^/]+\.[A-Za-z0-9]+|env\.json|reflex\.json)$/;
+const FOLD_OWNERS = new Set(['frontend', 'build']);
 const FOLD_IDLE_MS = 1000;
 const OWNER_COLOR: Record<string, number> = { frontend: 35, backend: 36, django: 32, custom: 33, build: 34, rxroute: 90 };
 
@@ -50,7 +64,7 @@ export function createLogger(options: LoggerOptions): Logger {
       parts.push(`${count}×${status}`);
     }
     folded.clear();
-    write(`${clock()} ${paint(90, `… ${total} Vite module request${total === 1 ? '' : 's'} (${parts.join(', ')}); --verbose shows each`)}`);
+    write(`${clock()} ${paint(90, `… ${total} module/asset request${total === 1 ? '' : 's'} (${parts.join(', ')}); --verbose shows each`)}`);
   };
 
   const json = (level: string, event: string, fields: Record<string, unknown>) =>
@@ -61,10 +75,11 @@ export function createLogger(options: LoggerOptions): Logger {
     request(r) {
       if (options.quiet) return;
       if (options.format === 'json') {
-        write(json('info', 'request', { ...r }));
+        const { dest, ...fields } = r;
+        write(json('info', 'request', dest ? { ...fields, dest } : fields));
         return;
       }
-      if (!options.verbose && r.status < 400 && VITE_NOISE.test(r.path)) {
+      if (!options.verbose && isFoldable(r)) {
         folded.set(r.status, (folded.get(r.status) ?? 0) + 1);
         if (foldTimer) clearTimeout(foldTimer);
         foldTimer = setTimeout(flushFolded, FOLD_IDLE_MS);
@@ -83,6 +98,14 @@ export function createLogger(options: LoggerOptions): Logger {
       else writeError(`${paint(33, 'warning:')} ${message}`);
     },
   };
+}
+
+/** A module or asset the frontend served fine; pages, API calls and errors are always listed. */
+function isFoldable(r: RequestRecord): boolean {
+  if (r.status >= 400 || !FOLD_OWNERS.has(r.owner)) return false;
+  if (r.dest && FOLD_DEST.has(r.dest)) return true;
+  if (r.dest && LIST_DEST.has(r.dest)) return false;
+  return VITE_MODULE.test(r.path) || REFLEX_MODULE.test(r.path);
 }
 
 function clock(): string {

@@ -1,12 +1,13 @@
 import type { RouteEntry, RouteTable } from '../routing/route-table.ts';
 import { escapeHtml } from './error-response.ts';
+import { PROCESS_PANEL_HTML, PROCESS_PANEL_SCRIPT, PROCESS_PANEL_STYLE } from './process-panel.ts';
 
 // The live status page at /__rxroute/ (DESIGN §1): one self-contained HTML
 // document, no external assets. The route table is rendered here; upstream
-// health and the request log are filled in by the inline script from
-// /__rxroute/health (polled) and /__rxroute/events (SSE). The script inserts
-// data with textContent only, so nothing an upstream or a client sends can
-// become markup.
+// health, `rxroute dev`'s processes (process-panel.ts) and the request log
+// are filled in by the inline script from /__rxroute/health (polled) and
+// /__rxroute/events (SSE). The script inserts data with textContent only,
+// so nothing an upstream or a client sends can become markup.
 
 export interface StatusPageInfo {
   version: string;
@@ -27,7 +28,7 @@ export function statusPage(info: StatusPageInfo): string {
 <meta name="color-scheme" content="dark">
 <title>rxroute</title>
 <link rel="icon" href="data:image/svg+xml,<svg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 16 16'><circle cx='8' cy='8' r='6' fill='%2360a5fa'/></svg>">
-<style>${STYLE}</style>
+<style>${STYLE}${PROCESS_PANEL_STYLE}</style>
 </head><body>
 <header>
 <h1><span class="logo" aria-hidden="true"></span>rxroute</h1>
@@ -39,6 +40,7 @@ export function statusPage(info: StatusPageInfo): string {
 <h2 id="upstreams-title">Upstreams <span id="health-note" class="note"></span></h2>
 <div id="upstreams" class="cards"><p class="muted">Checking upstreams…</p></div>
 </section>
+${PROCESS_PANEL_HTML}
 <section class="panel" aria-labelledby="log-title">
 <div class="toolbar">
 <h2 id="log-title">Requests</h2>
@@ -65,7 +67,7 @@ ${routes}
 </table>
 </section>
 </main>
-<script>${SCRIPT}</script>
+<script>${PROCESS_PANEL_SCRIPT}${SCRIPT}</script>
 </body></html>`;
 }
 
@@ -265,29 +267,74 @@ const SCRIPT = `
     for (var t in byTarget) if (byTarget[t].status.up === false) down++;
     document.title = down ? 'rxroute · ' + down + ' down' : 'rxroute';
   }
-  setInterval(function () { for (var t in byTarget) tickCard(byTarget[t]); }, 1000);
+  var processes = processPanel({ el: el, clock: clock, ago: ago });
+  setInterval(function () {
+    for (var t in byTarget) tickCard(byTarget[t]);
+    processes.tick();
+  }, 1000);
 
-  function poll() {
-    fetch('/__rxroute/health', { cache: 'no-store' })
+  var events = new EventSource('/__rxroute/events');
+  // Bumped each time the stream opens: a /health requested while the current
+  // stream was open has every output line the stream has not sent.
+  var streamGen = 0;
+  function loadHealth() {
+    var gen = events.readyState === 1 ? streamGen : -1;
+    var mark = processes.mark();
+    return fetch('/__rxroute/health', { cache: 'no-store' })
       .then(function (res) { return res.json(); })
       .then(function (h) {
         healthNote.textContent = '';
         var list = h.upstreams || [];
         if (!list.length) cards.textContent = 'No upstreams: every route is answered by rxroute itself.';
         list.forEach(showUpstream);
+        processes.health(h.processes || [], gen !== -1 && gen === streamGen && events.readyState === 1, mark);
       }, function () {
         healthNote.textContent = 'rxroute is not answering';
-      })
-      .then(function () { setTimeout(poll, 2000); });
+      });
+  }
+  function poll() {
+    loadHealth().then(function () { setTimeout(poll, 2000); });
   }
   poll();
 
-  var events = new EventSource('/__rxroute/events');
   function setLive(state, text) { live.dataset.state = state; live.textContent = text; }
-  events.onopen = function () { setLive('live', 'live'); };
+  events.onopen = function () {
+    setLive('live', 'live');
+    streamGen++;
+    processes.resync();
+    loadHealth();
+  };
   events.onerror = function () { setLive('offline', 'reconnecting…'); };
   events.addEventListener('request', function (e) { addRequest(JSON.parse(e.data)); });
   events.addEventListener('health', function (e) { showUpstream(JSON.parse(e.data)); });
+  events.addEventListener('process', function (e) {
+    var p = JSON.parse(e.data);
+    if (p.kind === 'state') processes.state(p.process);
+    else if (p.kind === 'output') processes.output(p);
+  });
+  // The server skipped output lines while this page lagged behind a flood:
+  // the last lines come again from /health, at most every 300 ms.
+  // A notice that arrives while a re-read is under way may cover lines that
+  // re-read's snapshot does not have yet: read once more after it.
+  var resyncTimer = 0;
+  var resyncAgain = false;
+  function resyncLines() {
+    if (resyncTimer) {
+      resyncAgain = true;
+      return;
+    }
+    processes.resync();
+    resyncTimer = setTimeout(function () {
+      loadHealth().then(function () {
+        resyncTimer = 0;
+        if (resyncAgain) {
+          resyncAgain = false;
+          resyncLines();
+        }
+      });
+    }, 300);
+  }
+  events.addEventListener('dropped', resyncLines);
   updateCount();
 })();
 `;

@@ -11,7 +11,7 @@ import { launchChromium } from '../status-page/_suite.ts';
 /**
  * `rxroute demo` from the compiled binary alone, in headless Chromium: the
  * sample page loads through the router, its WebSocket echoes through the
- * relay, and a 50 MB upload streams to the sample backend, which reports the
+ * relay (at /_event and at /_event/, as socket.io-client asks), and a 50 MB upload streams to the sample backend, which reports the
  * same SHA-256 node:crypto computes.
  */
 
@@ -50,6 +50,31 @@ describe('rxroute demo (binary)', () => {
     await page.click('#send');
     await page.locator('#log li.in', { hasText: '← hello through rxroute' }).waitFor({ timeout: 10_000 });
     expect(await page.locator('#log li.out').allTextContents()).toEqual(['→ hello through rxroute']);
+  });
+
+  it('answers /_event/ with the trailing slash too, as socket.io-client asks for it', async () => {
+    const received = await page.evaluate(
+      () =>
+        new Promise<string[]>((resolve, reject) => {
+          const messages: string[] = [];
+          const ws = new WebSocket(`ws://${location.host}/_event/?EIO=4&transport=websocket`);
+          const timer = setTimeout(() => reject(new Error(`no echo; got ${JSON.stringify(messages)}`)), 10_000);
+          ws.onerror = () => reject(new Error('the WebSocket to /_event/ failed'));
+          ws.onmessage = (event) => {
+            messages.push(String(event.data));
+            if (messages.length === 1) ws.send('with a slash');
+            else {
+              clearTimeout(timer);
+              ws.close();
+              resolve(messages);
+            }
+          };
+        }),
+    );
+    expect(received.map((m) => JSON.parse(m).type)).toEqual(['hello', 'echo']);
+    expect(JSON.parse(received[1]!)).toEqual({ type: 'echo', text: 'with a slash' });
+    const logged = router.stdout.map((l) => JSON.parse(l)).find((e) => e.event === 'request' && e.path === '/_event/');
+    expect(logged).toMatchObject({ owner: 'backend', status: 101 });
   });
 
   it('uploads 50 MB with progress and shows the SHA-256 the backend computed', async () => {

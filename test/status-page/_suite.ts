@@ -146,6 +146,8 @@ export function addTests(runtime: Runtime): void {
       await page.waitForSelector('#live[data-state=live]', { timeout: 10_000 });
       await page.waitForSelector(`.card[data-target="${backend.url}"][data-up=true]`, { timeout: 10_000 });
       await page.waitForSelector(`.card[data-target="${frontend.url}"][data-up=true]`, { timeout: 10_000 });
+      // /health has answered: plain rxroute supervises nothing, so no Processes panel.
+      expect(await page.isHidden('#processes')).toBe(true);
       expect(await request('/ping')).toBe(200);
       expect(await request('/dashboard/settings')).toBe(200);
       expect(await request('/admin/login/')).toBe(200);

@@ -1,17 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { problems } from '../_helpers/config-problems.ts';
 import { loadConfig, parseConfigFile } from '../../src/config/load.ts';
-import { ConfigError } from '../../src/errors.ts';
 import { parseArgs } from '../../src/cli/args.ts';
 
-function problems(fn: () => unknown): string[] {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems;
-    throw error;
-  }
-  throw new Error('expected a ConfigError');
-}
 
 const file = (data: unknown) => ({ path: 'rxroute.json', data });
 

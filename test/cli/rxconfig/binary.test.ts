@@ -1,0 +1,3 @@
+import { addRxconfigTests } from './_suite.ts';
+
+addRxconfigTests('binary');

@@ -1,0 +1,3 @@
+import { addDevTests } from './_suite.ts';
+
+addDevTests('binary');
