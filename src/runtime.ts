@@ -56,6 +56,8 @@ export interface RunningServer {
 
 export interface Runtime {
   name: 'bun' | 'deno' | 'node';
+  /** The runtime's own version (`1.4.5`), for `--version` and the banner. */
+  version: string;
   /** Arguments after the program name. */
   args: string[];
   env: Record<string, string | undefined>;

@@ -94,6 +94,7 @@ function abortedStream(): ReadableStream<Uint8Array> {
 export function createRuntime(): Runtime {
   return {
     name: 'bun',
+    version: Bun.version,
     args: process.argv.slice(2),
     env: process.env,
     cwd: () => process.cwd(),

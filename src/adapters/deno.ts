@@ -13,6 +13,7 @@ interface DenoServer {
   shutdown(): Promise<void>;
 }
 interface DenoNamespace {
+  version: { deno: string };
   args: string[];
   env: { toObject(): Record<string, string> };
   cwd(): string;
@@ -30,6 +31,7 @@ declare const Deno: DenoNamespace;
 export function createRuntime(): Runtime {
   return {
     name: 'deno',
+    version: Deno.version.deno,
     args: Deno.args,
     env: Deno.env.toObject(),
     cwd: () => Deno.cwd(),

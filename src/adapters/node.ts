@@ -17,6 +17,7 @@ import { bindFailure, displayUrl, readTextFile } from './shared.ts';
 export function createRuntime(): Runtime {
   return {
     name: 'node',
+    version: process.versions.node,
     args: process.argv.slice(2),
     env: process.env,
     cwd: () => process.cwd(),

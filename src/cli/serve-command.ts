@@ -2,7 +2,7 @@ import { createRouter } from '../app.ts';
 import type { Config } from '../config/schema.ts';
 import { createLogger } from '../log/logger.ts';
 import type { Runtime } from '../runtime.ts';
-import { VERSION } from '../version.ts';
+import { COMMIT, VERSION, versionLine } from '../version.ts';
 import type { ParsedArgs } from './args.ts';
 import { loadCliConfig } from './load-cli-config.ts';
 import { formatRouteTable } from './route-listing.ts';
@@ -46,12 +46,14 @@ export async function serveCommand(args: ParsedArgs, runtime: Runtime): Promise<
       open,
       runtime: runtime.name,
       version: VERSION,
+      commit: COMMIT,
+      runtimeVersion: runtime.version,
       profile: config.profile,
       routes: [...app.table.entries, app.table.catchAll],
     });
   } else {
     console.log(
-      `\n  rxroute ${VERSION} (${runtime.name}, profile ${config.profile})\n\n  ➜  Open: ${open}\n\n${formatRouteTable(app.table)}\n`,
+      `\n  ${versionLine(runtime)}, profile ${config.profile}\n\n  ➜  Open: ${open}\n\n${formatRouteTable(app.table)}\n`,
     );
   }
 
