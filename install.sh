@@ -145,7 +145,7 @@ if [ "$(uname -s)" = Darwin ] && command -v codesign >/dev/null 2>&1; then
   if ! codesign --verify "$tmp/unpacked/$exe" >/dev/null 2>&1; then
     codesign --remove-signature "$tmp/unpacked/$exe" 2>/dev/null || true
     codesign --force --sign - "$tmp/unpacked/$exe" >/dev/null 2>&1 ||
-      fail "could not sign $exe ad hoc with codesign" "see the macOS note in README.md"
+      fail "could not sign $exe ad hoc with codesign" "see the macOS section of docs/releases.md"
   fi
 fi
 

@@ -52,7 +52,7 @@ interface ManifestTarget {
   archive: string;
   archiveBytes: number;
   archiveSha256: string;
-  /** darwin only: the signature Bun left (see README, macOS). */
+  /** darwin only: the signature Bun left (docs/releases.md, macOS). */
   macosSignature?: ReturnType<typeof inspectMachO>;
 }
 

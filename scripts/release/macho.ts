@@ -1,6 +1,6 @@
 // What code signature a Mach-O executable carries, read from its load
 // commands (Apple's <mach-o/loader.h>, <kern/cs_blobs.h>). Bun re-signs some
-// cross-compiled darwin executables ad hoc and not others; README's macOS
+// cross-compiled darwin executables ad hoc and not others; docs/releases.md's macOS
 // note and release.json come from this.
 // Usage: bun scripts/release/macho.ts FILE…
 import { createHash } from 'node:crypto';

@@ -112,10 +112,10 @@ describe('npm run release', { timeout: 120_000 }, () => {
     expect(kinds).toEqual(expectedKind);
   });
 
-  it('darwin-arm64 carries a valid ad-hoc signature; darwin-x64 carries Bun’s own, which no longer matches (README, macOS)', () => {
+  it('darwin-arm64 carries a valid ad-hoc signature; darwin-x64 carries Bun’s own, which no longer matches (docs/releases.md, macOS)', () => {
     const arm64 = inspectMachO(readFileSync(join(unpacked.get('darwin-arm64')!, 'rxroute')));
     expect(arm64).toMatchObject({ cputype: 'arm64', signed: true, adhoc: true, valid: true, badPages: 0 });
-    // When this starts failing, Bun signs darwin-x64 too: drop README's macOS
+    // When this starts failing, Bun signs darwin-x64 too: drop docs/releases.md's macOS
     // step and install.sh's codesign fallback.
     const x64 = inspectMachO(readFileSync(join(unpacked.get('darwin-x64')!, 'rxroute')));
     expect(x64).toMatchObject({ cputype: 'x86_64', signed: true, adhoc: false, valid: false });
