@@ -139,8 +139,9 @@ esac || fail "could not unpack $archive"
 [ -f "$tmp/unpacked/$exe" ] || fail "$archive holds no $exe"
 chmod 755 "$tmp/unpacked/$exe"
 
-# Bun's darwin-x64 executables carry a signature that no longer matches their
-# bytes; macOS accepts a fresh ad-hoc one. A valid signature is left alone.
+# The release signs its macOS executables ad hoc; should macOS's own check
+# reject one, a fresh ad-hoc signature made here is accepted. A valid one is
+# left alone.
 if [ "$(uname -s)" = Darwin ] && command -v codesign >/dev/null 2>&1; then
   if ! codesign --verify "$tmp/unpacked/$exe" >/dev/null 2>&1; then
     codesign --remove-signature "$tmp/unpacked/$exe" 2>/dev/null || true

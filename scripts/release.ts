@@ -9,7 +9,7 @@ import { copyFileSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSyn
 import { basename, dirname, join, resolve } from 'node:path';
 import { $ } from 'bun';
 import { tarGz, zip, type ArchiveEntry } from './release/archive.ts';
-import { inspectMachO } from './release/macho.ts';
+import { inspectMachO, signAdHoc } from './release/macho.ts';
 import { TARGETS, archiveName, executableName, type ReleaseTarget } from './release/targets.ts';
 import { buildBinary, shortCommit } from './build.ts';
 
@@ -52,8 +52,8 @@ interface ManifestTarget {
   archive: string;
   archiveBytes: number;
   archiveSha256: string;
-  /** darwin only: the signature Bun left (docs/releases.md, macOS). */
-  macosSignature?: ReturnType<typeof inspectMachO>;
+  /** darwin only: the shipped executable's signature, and whether Bun's had to be replaced (docs/releases.md, macOS). */
+  macosSignature?: ReturnType<typeof inspectMachO> & { resignedAdHoc: boolean };
 }
 
 const started = performance.now();
@@ -62,7 +62,16 @@ for (const target of targets) {
   const t0 = performance.now();
   const exePath = join(staging, executableName(version, target));
   await buildBinary(exePath, { target: target.bun, commit });
-  const exe = readFileSync(exePath);
+  let exe: Buffer = readFileSync(exePath);
+  let resignedAdHoc = false;
+  // Apple Silicon runs only validly signed code. Bun signs its darwin-arm64
+  // output ad hoc, but leaves its own, no longer matching, signature on
+  // darwin-x64 (1.4.5): replace any signature that does not verify.
+  if (target.os === 'darwin' && !inspectMachO(exe).valid) {
+    exe = signAdHoc(exe);
+    writeFileSync(exePath, exe, { mode: 0o755 });
+    resignedAdHoc = true;
+  }
   const archive = pack(target, exe);
   const archivePath = join(staging, archiveName(version, target));
   writeFileSync(archivePath, archive);
@@ -77,9 +86,10 @@ for (const target of targets) {
     archive: basename(archivePath),
     archiveBytes: archive.length,
     archiveSha256: sha256(archive),
-    ...(target.os === 'darwin' ? { macosSignature: inspectMachO(exe) } : {}),
+    ...(target.os === 'darwin' ? { macosSignature: { ...inspectMachO(exe), resignedAdHoc } } : {}),
   });
-  console.log(`${target.name}: ${mb(exe.length)} executable, ${mb(archive.length)} ${target.archive} (${seconds(t0)})`);
+  const signed = resignedAdHoc ? ', re-signed ad hoc' : '';
+  console.log(`${target.name}: ${mb(exe.length)} executable${signed}, ${mb(archive.length)} ${target.archive} (${seconds(t0)})`);
 }
 
 // sha256sum's format: hash, two spaces, name. Archives first (install.sh reads

@@ -82,6 +82,87 @@ export function inspectMachO(bytes: Buffer): MachOSignature {
   };
 }
 
+const LC_SEGMENT_64 = 0x19;
+const CS_EXECSEG_MAIN_BINARY = 0x1;
+const PAGE = 4096;
+
+/**
+ * Replaces a Mach-O executable's signature with an ad-hoc one over its
+ * current bytes, laid out as Bun's own darwin-arm64 signature is (a SuperBlob
+ * holding one CodeDirectory 0x20400, flags adhoc + linker-signed, identifier
+ * `a.out`, SHA-256 per 4 KiB page up to the signature, the __TEXT segment as
+ * the executable segment): re-signing Bun's arm64 output gives back the same
+ * bytes. The signature stays the file's last bytes; LC_CODE_SIGNATURE and
+ * __LINKEDIT are resized to fit it.
+ */
+export function signAdHoc(input: Buffer): Buffer {
+  if (input.readUInt32LE(0) !== MH_MAGIC_64) throw new Error('not a 64-bit little-endian Mach-O file');
+  let offset = 32;
+  let signatureCommand: number | undefined;
+  let linkedit: number | undefined;
+  let textFileSize = 0n;
+  for (let i = 0; i < input.readUInt32LE(16); i++) {
+    const cmd = input.readUInt32LE(offset);
+    if (cmd === LC_CODE_SIGNATURE) signatureCommand = offset;
+    if (cmd === LC_SEGMENT_64) {
+      const name = input.toString('latin1', offset + 8, offset + 24).replace(/\0+$/, '');
+      if (name === '__LINKEDIT') linkedit = offset;
+      if (name === '__TEXT') textFileSize = input.readBigUInt64LE(offset + 48);
+    }
+    offset += input.readUInt32LE(offset + 4);
+  }
+  if (signatureCommand === undefined || linkedit === undefined) throw new Error('no LC_CODE_SIGNATURE or __LINKEDIT to re-sign');
+  const codeLimit = input.readUInt32LE(signatureCommand + 8);
+  const linkeditOffset = Number(input.readBigUInt64LE(linkedit + 40));
+
+  const identifier = Buffer.from('a.out\0', 'latin1');
+  const codeSlots = Math.ceil(codeLimit / PAGE);
+  const directoryHeader = 88; // CodeDirectory 0x20400 up to execSegFlags
+  const hashOffset = directoryHeader + identifier.length;
+  const directoryLength = hashOffset + codeSlots * 32;
+  const superHeader = 12 + 8; // magic, length, count + one index entry
+  const signatureLength = superHeader + directoryLength;
+
+  const output = Buffer.alloc(codeLimit + signatureLength);
+  input.copy(output, 0, 0, codeLimit);
+  // The load commands live in the first page, so they are updated before any hash.
+  output.writeUInt32LE(signatureLength, signatureCommand + 12);
+  const linkeditSize = codeLimit + signatureLength - linkeditOffset;
+  output.writeBigUInt64LE(BigInt(linkeditSize), linkedit + 48);
+  const vmSize = Number(output.readBigUInt64LE(linkedit + 32));
+  output.writeBigUInt64LE(BigInt(Math.max(vmSize, Math.ceil(linkeditSize / PAGE) * PAGE)), linkedit + 32);
+
+  let at = codeLimit;
+  output.writeUInt32BE(CSMAGIC_EMBEDDED_SIGNATURE, at);
+  output.writeUInt32BE(signatureLength, at + 4);
+  output.writeUInt32BE(1, at + 8);
+  output.writeUInt32BE(0, at + 12); // CSSLOT_CODEDIRECTORY
+  output.writeUInt32BE(superHeader, at + 16);
+  at += superHeader;
+  output.writeUInt32BE(CSMAGIC_CODEDIRECTORY, at);
+  output.writeUInt32BE(directoryLength, at + 4);
+  output.writeUInt32BE(0x20400, at + 8);
+  output.writeUInt32BE(CS_ADHOC | CS_LINKER_SIGNED, at + 12);
+  output.writeUInt32BE(hashOffset, at + 16);
+  output.writeUInt32BE(directoryHeader, at + 20);
+  output.writeUInt32BE(0, at + 24); // no special slots
+  output.writeUInt32BE(codeSlots, at + 28);
+  output.writeUInt32BE(codeLimit, at + 32);
+  output[at + 36] = 32;
+  output[at + 37] = CS_HASHTYPE_SHA256;
+  output[at + 38] = 0;
+  output[at + 39] = Math.log2(PAGE);
+  // spare2, scatterOffset, teamOffset, spare3, codeLimit64 and execSegBase stay 0.
+  output.writeBigUInt64BE(textFileSize, at + 72);
+  output.writeBigUInt64BE(BigInt(CS_EXECSEG_MAIN_BINARY), at + 80);
+  identifier.copy(output, at + directoryHeader);
+  for (let page = 0; page < codeSlots; page++) {
+    const data = output.subarray(page * PAGE, Math.min((page + 1) * PAGE, codeLimit));
+    createHash('sha256').update(data).digest().copy(output, at + hashOffset + page * 32);
+  }
+  return output;
+}
+
 if (import.meta.main) {
   for (const file of process.argv.slice(2)) console.log(file, JSON.stringify(inspectMachO(readFileSync(file))));
 }

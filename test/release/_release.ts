@@ -21,7 +21,7 @@ export interface Manifest {
     archive: string;
     archiveBytes: number;
     archiveSha256: string;
-    macosSignature?: { valid: boolean; adhoc: boolean };
+    macosSignature?: { valid: boolean; adhoc: boolean; resignedAdHoc: boolean };
   }[];
 }
 
