@@ -14,6 +14,8 @@ import { TARGETS, archiveName, executableName, type ReleaseTarget } from './rele
 import { buildBinary, shortCommit } from './build.ts';
 
 const root = resolve(import.meta.dir, '..');
+// buildBinary and git run relative to the checkout, wherever this was started.
+process.chdir(root);
 const args = process.argv.slice(2);
 const option = (name: string) => (args.includes(name) ? args[args.indexOf(name) + 1] : undefined);
 
@@ -27,7 +29,7 @@ const targets = chosen.map((name) => {
 
 const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string };
 const commit = await shortCommit();
-// Archive timestamps are the commit's, so a rebuild of one commit packs the same way.
+// Archive entries carry the commit's time, not the build's.
 const committed = await $`git log -1 --format=%ct`.cwd(root).nothrow().quiet();
 const mtime = new Date(committed.exitCode === 0 ? Number(committed.stdout.toString().trim()) * 1000 : 0);
 
