@@ -90,6 +90,8 @@ export interface Runtime {
   name: 'bun' | 'deno' | 'node';
   /** `linux`, `darwin`, `win32`, … as Node's process.platform names them. */
   platform: string;
+  /** The runtime's own version (`1.4.5`), for `--version` and the banner. */
+  version: string;
   /** Arguments after the program name. */
   args: string[];
   env: Record<string, string | undefined>;

@@ -97,6 +97,7 @@ export function createRuntime(): Runtime {
   const out = nodeStreamOut();
   return {
     name: 'bun',
+    version: Bun.version,
     args: process.argv.slice(2),
     env: process.env,
     cwd: () => process.cwd(),

@@ -15,6 +15,7 @@ interface DenoServer {
   shutdown(): Promise<void>;
 }
 interface DenoNamespace {
+  version: { deno: string };
   args: string[];
   env: { toObject(): Record<string, string> };
   cwd(): string;
@@ -38,6 +39,7 @@ export function createRuntime(): Runtime {
   const out = queuedOut(writeStdout);
   return {
     name: 'deno',
+    version: Deno.version.deno,
     args: Deno.args,
     env: Deno.env.toObject(),
     cwd: () => Deno.cwd(),

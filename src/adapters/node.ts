@@ -20,6 +20,7 @@ export function createRuntime(): Runtime {
   const out = nodeStreamOut();
   return {
     name: 'node',
+    version: process.versions.node,
     args: process.argv.slice(2),
     env: process.env,
     cwd: () => process.cwd(),

@@ -38,4 +38,4 @@ Export options (rxroute export nginx|caddy)
       --static-root DIR   serve the exported frontend from DIR with SPA fallback instead of Django
 
 Exit codes: 0 ok, 1 runtime failure (port in use), 2 usage or configuration error.
-Docs: README.md in the rxroute package.`;
+Docs: README.md and docs/ in the rxroute package.`;

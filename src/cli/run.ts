@@ -1,6 +1,6 @@
 import { ConfigError, RuntimeFailure } from '../errors.ts';
 import type { Runtime } from '../runtime.ts';
-import { VERSION } from '../version.ts';
+import { versionLine } from '../version.ts';
 import { parseArgs } from './args.ts';
 import { demoCommand } from './demo-command.ts';
 import { devCommand } from './dev-command.ts';
@@ -24,7 +24,7 @@ export async function runCli(runtime: Runtime): Promise<void> {
         code = 0;
         break;
       case 'version':
-        console.log(VERSION);
+        console.log(versionLine(runtime));
         code = 0;
         break;
       case 'routes':

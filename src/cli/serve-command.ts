@@ -3,7 +3,7 @@ import type { Config } from '../config/schema.ts';
 import type { ProcessRegistry } from '../dev/process-types.ts';
 import { createLogger, type Logger } from '../log/logger.ts';
 import type { RunningServer, Runtime } from '../runtime.ts';
-import { VERSION } from '../version.ts';
+import { COMMIT, VERSION, versionLine } from '../version.ts';
 import type { ParsedArgs } from './args.ts';
 import { selfProxyProblem } from '../config/self-proxy.ts';
 import { loadCliConfigWithSources, printNotes } from './load-cli-config.ts';
@@ -84,13 +84,15 @@ export async function serveRouter(config: Config, runtime: Runtime, options: Ser
       open,
       runtime: runtime.name,
       version: VERSION,
+      commit: COMMIT,
+      runtimeVersion: runtime.version,
       profile: config.profile,
       routes: [...app.table.entries, app.table.catchAll],
       upstreams: upstreamSources(config, options.origin ?? new Map()),
     });
   } else {
     runtime.out.write(
-      `\n  rxroute ${VERSION} (${runtime.name}, profile ${config.profile})\n\n  ➜  Open: ${open}\n\n${formatRouteTable(app.table)}\n\n  upstreams\n${formatUpstreamSources(upstreamSources(config, options.origin ?? new Map()), '    ')}\n${options.bannerExtra ?? ''}`,
+      `\n  ${versionLine(runtime)}, profile ${config.profile}\n\n  ➜  Open: ${open}\n\n${formatRouteTable(app.table)}\n\n  upstreams\n${formatUpstreamSources(upstreamSources(config, options.origin ?? new Map()), '    ')}\n${options.bannerExtra ?? ''}`,
     );
   }
   const shutdown = async () => {

@@ -74,21 +74,54 @@ export function readRss(pid: number): number {
 export async function startRouter(
   runtime: Runtime,
   args: string[],
-  {
-    timeoutMs = 20_000,
-    readyPattern,
-  }: {
+  options: {
     timeoutMs?: number;
     /** For pretty output: the line that means ready; the URL is read from the `Open:` line. */
     readyPattern?: RegExp;
   } = {},
 ): Promise<RouterProcess> {
   const { file, args: launch } = command(runtime);
-  const child = spawn(file, [...launch, ...args], {
-    cwd: root,
-    env: cleanEnv(),
+  return startRouterCommand(file, [...launch, ...args], { ...options, label: runtime });
+}
+
+/**
+ * The same for any command that runs rxroute: a release executable, `npx
+ * rxroute`, `bunx rxroute`. `runtime` in the result is what the process said.
+ */
+export async function startRouterCommand(
+  file: string,
+  args: string[],
+  {
+    timeoutMs = 20_000,
+    readyPattern,
+    cwd = root,
+    env = cleanEnv(),
+    label = file,
+    processGroup = false,
+  }: {
+    timeoutMs?: number;
+    readyPattern?: RegExp;
+    cwd?: string;
+    env?: NodeJS.ProcessEnv;
+    label?: string;
+    /** For launchers that run rxroute as their child (npx, bunx): signals go to the whole group. */
+    processGroup?: boolean;
+  } = {},
+): Promise<RouterProcess> {
+  const child = spawn(file, args, {
+    cwd,
+    env,
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: processGroup,
   });
+  const signal = (name: NodeJS.Signals) => {
+    if (!processGroup || child.pid === undefined) return child.kill(name);
+    try {
+      process.kill(-child.pid, name);
+    } catch {
+      // the group is gone already
+    }
+  };
   const stdout: string[] = [];
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (text: string) => {
@@ -96,18 +129,18 @@ export async function startRouter(
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   // A worker that dies without running afterAll must not leave a router behind.
-  const killOnExit = () => child.kill('SIGKILL');
+  const killOnExit = () => signal('SIGKILL');
   process.once('exit', killOnExit);
 
   const describeFailure = (why: string) =>
     new Error(
-      `rxroute (${runtime}: ${file} ${[...launch, ...args].join(' ')}) ${why}\n` +
+      `rxroute (${label}: ${file} ${args.join(' ')}) ${why}\n` +
         `--- stderr ---\n${stderr.trim()}\n--- stdout ---\n${stdout.join('\n')}`,
     );
 
   const listening = await new Promise<{ url: string; runtime: string }>((resolve, reject) => {
     const timer = setTimeout(() => {
-      child.kill('SIGKILL');
+      signal('SIGKILL');
       reject(describeFailure(`printed no "listening" line within ${timeoutMs} ms`));
     }, timeoutMs);
     child.once('error', (error) => {
@@ -148,15 +181,15 @@ export async function startRouter(
     exitCode: () => (child.exitCode === null && child.signalCode === null ? undefined : child.exitCode),
     async stop() {
       process.off('exit', killOnExit);
-      await stopChild(child, exited);
+      await stopChild(child, exited, signal);
     },
   };
 }
 
-async function stopChild(child: ChildProcess, exited: Promise<void>): Promise<void> {
+async function stopChild(child: ChildProcess, exited: Promise<void>, signal: (name: NodeJS.Signals) => void): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+  signal('SIGTERM');
+  const timer = setTimeout(() => signal('SIGKILL'), 5_000);
   await exited;
   clearTimeout(timer);
 }

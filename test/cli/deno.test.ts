@@ -9,6 +9,6 @@ describe('deno task start', () => {
   it('runs the router with the flags README documents', () => {
     const root = fileURLToPath(new URL('../../', import.meta.url));
     const out = execFileSync(`${root}node_modules/.bin/deno`, ['task', 'start', '--version'], { cwd: root, encoding: 'utf8' });
-    expect(out.trim().split('\n').pop()).toMatch(/^\d+\.\d+\.\d+$/);
+    expect(out.trim().split('\n').pop()).toMatch(/^rxroute \d+\.\d+\.\d+\S* \(unknown, deno \d+\.\d+\.\d+\S*\)$/);
   });
 });
