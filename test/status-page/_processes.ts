@@ -262,7 +262,7 @@ export function addProcessTests(runtime: Runtime): void {
       expect(growthBytes).toBeLessThan(STALLED_FLOOD_LIMIT_MB[runtime] * 1024 * 1024);
       // The page, which kept reading, is still live and shows the end of it.
       await page.waitForFunction((sel) => document.querySelector(`${sel} .lines .line:last-child .x`)?.textContent === 'flood done 100000', card, {
-        timeout: 10_000,
+        timeout: 30_000,
       });
     });
   });
