@@ -77,7 +77,7 @@ export function createRouter(config: Partial<ConfigInput> | Config = {}, options
     const route = c.get('route');
     if (error instanceof RequestError) return c.json({ error: error.message }, error.status);
     if (error instanceof UpstreamError && route) {
-      return upstreamErrorResponse(error, route, c.req.url, c.req.header('accept') ?? null);
+      return upstreamErrorResponse(error, route, { method: c.req.method, url: c.req.url }, c.req.header('accept') ?? null);
     }
     if (c.req.raw.signal.aborted) {
       // The client left; nobody will read this. 499 as nginx logs it.
