@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { UpstreamError } from '../../src/errors.ts';
 import { type FailedAttempt, QUICK_CLOSE_MS, type RetryAction, retryDecision } from '../../src/proxy/retry-policy.ts';
+import { toUpstreamError } from '../../src/proxy/upstream-client.ts';
 
 // DESIGN §6's table, every row against both columns, plus the cases the
 // prose under it adds (a body byte sent, the one resend, a held request).
@@ -130,5 +132,37 @@ describe('retry policy (DESIGN §6)', () => {
     const get = { method: 'GET', hasBody: false, bodyStarted: false, upgrade: false, resent: false, failure: 'closed-fresh' as const };
     expect(retryDecision({ ...get, heldMs: QUICK_CLOSE_MS })).toBe('wait-and-resend');
     expect(retryDecision({ ...get, heldMs: QUICK_CLOSE_MS + 1 })).toBe('fail-502');
+  });
+});
+
+describe('toUpstreamError: a client report becomes the policy verdict on the error', () => {
+  const report = { method: 'GET', hasBody: false, bodyStarted: false, upgrade: false, reused: false, heldMs: 1, resent: false };
+  const failure = (code: string) => Object.assign(new Error(`connect ${code}`), { code });
+  const cases: Array<{ name: string; error: Error; attempt: typeof report; code: string; retry: RetryAction; resent: boolean }> = [
+    { name: 'a quick refusal', error: failure('ECONNREFUSED'), attempt: report, code: 'refused', retry: 'wait-and-resend', resent: false },
+    {
+      name: "a refusal long after the request went out (a runtime's own resend)",
+      error: failure('ECONNREFUSED'),
+      attempt: { ...report, heldMs: QUICK_CLOSE_MS + 100 },
+      code: 'refused',
+      retry: 'fail-502',
+      resent: true,
+    },
+    { name: 'a reset on a pooled connection', error: failure('ECONNRESET'), attempt: { ...report, reused: true }, code: 'reset', retry: 'resend-now-fresh-connection', resent: false },
+    { name: 'a reset on a fresh connection at once', error: failure('ECONNRESET'), attempt: report, code: 'reset', retry: 'wait-and-resend', resent: false },
+    { name: 'a POST reset on a fresh connection', error: failure('ECONNRESET'), attempt: { ...report, method: 'POST', hasBody: true, bodyStarted: true }, code: 'reset', retry: 'fail-502', resent: false },
+    { name: 'a timeout', error: failure('ETIMEDOUT'), attempt: report, code: 'timeout', retry: 'fail-502', resent: false },
+  ];
+  for (const c of cases) {
+    it(`${c.name} → ${c.code}, ${c.retry}`, () => {
+      const error = toUpstreamError(c.error, 'http://127.0.0.1:8000/ping', c.attempt);
+      expect(error).toBeInstanceOf(UpstreamError);
+      expect(error).toMatchObject({ code: c.code, retry: c.retry, resent: c.resent });
+    });
+  }
+
+  it('passes aborts through untouched', () => {
+    const abort = Object.assign(new Error('aborted'), { name: 'AbortError' });
+    expect(toUpstreamError(abort, 'http://127.0.0.1:8000/', report)).toBe(abort);
   });
 });
