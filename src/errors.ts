@@ -1,3 +1,5 @@
+import type { RetryAction } from './proxy/retry-policy.ts';
+
 // The few error classes rxroute has. Each carries a `code`; the ones that
 // can become an HTTP response carry a `status`. CLI errors carry an exit code
 // and a hint so `rxroute: error: …` output is one place (cli/run.ts).
@@ -37,12 +39,18 @@ export type UpstreamFailure = 'refused' | 'timeout' | 'reset';
  */
 export class UpstreamError extends Error {
   override name = 'UpstreamError';
+  /** What the retry policy (proxy/retry-policy.ts) said to do about it. */
+  readonly retry: RetryAction;
+  /** The request's copy went out once before on a connection that broke. */
+  readonly resent: boolean;
   constructor(
     readonly code: UpstreamFailure,
     message: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; retry?: RetryAction; resent?: boolean },
   ) {
     super(message, options);
+    this.retry = options?.retry ?? 'fail-502';
+    this.resent = options?.resent ?? false;
   }
   /** 504 when the upstream was too slow, 502 for every other failure (RFC 9110 §15.6). */
   get status(): 502 | 504 {

@@ -1,6 +1,7 @@
 import type { StaticFiles } from './frontend/serve-build.ts';
 import type { UpstreamClient } from './proxy/upstream-client.ts';
 import type { Probe } from './proxy/upstream-health.ts';
+import type { RouteEntry } from './routing/route-table.ts';
 import type { ConnectUpstreamSocket } from './proxy/upstream-socket.ts';
 
 // What the portable core needs from Bun, Deno or Node. Each adapter in
@@ -126,3 +127,6 @@ export interface Runtime {
   fileExists(path: string): boolean;
   exit(code: number): never;
 }
+
+/** The Hono env of the router app: the adapter's Bindings, and what the steps leave for the log. */
+export type RouterEnv = { Bindings: Bindings; Variables: { route: RouteEntry; upgraded: boolean } };

@@ -1,6 +1,8 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { IncomingMessage } from 'node:http';
+import { UpstreamError } from '../errors.ts';
+import { retryDecision } from '../proxy/retry-policy.ts';
 import { toUpstreamError, type UpstreamClient, type UpstreamRequest } from '../proxy/upstream-client.ts';
 
 // The upstream client for Node and Deno. Their fetch is not a faithful proxy
@@ -28,10 +30,17 @@ export interface NodeHttpClientOptions {
 }
 
 export function nodeHttpClient(options: NodeHttpClientOptions = {}): UpstreamClient {
-  return (req) => send(req, options, true);
+  return (req) => send(req, options, false);
 }
 
-function send(req: UpstreamRequest, options: NodeHttpClientOptions, mayRetry: boolean): Promise<Response> {
+/**
+ * One attempt. A failure before any response byte goes to the retry policy
+ * (proxy/retry-policy.ts) with what this attempt knows: pooled or new
+ * connection, how long the upstream had the request, whether the body was
+ * touched. Its one "resend now" goes on a connection of its own (`agent:
+ * false`), never on another pooled one that may be just as stale.
+ */
+function send(req: UpstreamRequest, options: NodeHttpClientOptions, resent: boolean): Promise<Response> {
   return new Promise((resolve, reject) => {
     const origin = new URL(req.origin);
     const protocol = origin.protocol === 'https:' ? 'https:' : 'http:';
@@ -42,34 +51,58 @@ function send(req: UpstreamRequest, options: NodeHttpClientOptions, mayRetry: bo
       method: req.method,
       path: req.path,
       headers: headerRecord(req.headers),
-      agent: agents[protocol],
+      agent: resent ? false : agents[protocol],
     });
     out.once('close', watchAbort(req.signal, out));
     let answered = false;
+    let connectedAt: number | undefined;
+    let bodyStarted = false;
+    let reused = false;
+    let sockets = 0;
+    const attempt = () => ({
+      method: req.method,
+      hasBody: req.body !== null,
+      bodyStarted,
+      upgrade: false,
+      reused,
+      heldMs: connectedAt === undefined ? 0 : performance.now() - connectedAt,
+      resent,
+    });
     out.on('response', (res) => {
       answered = true;
       resolve(toResponse(res, options));
     });
     out.on('error', (error) => {
       if (answered) return;
-      // A keep-alive socket the upstream closed while idle (a Reflex backend
-      // restart) fails on first use; a bodiless request is safe to send again.
-      if (mayRetry && out.reusedSocket && !req.body?.locked && (error as { code?: string }).code === 'ECONNRESET') {
-        resolve(send(req, options, false));
+      const failed = toUpstreamError(error, req.origin + req.path, attempt());
+      if (failed instanceof UpstreamError && failed.retry === 'resend-now-fresh-connection') resolve(send(req, options, true));
+      else reject(failed);
+    });
+    out.on('socket', (socket) => {
+      if (++sockets > 1) {
+        // Deno's node:http sends a request once more by itself, on a new
+        // socket, when a pooled one fails before any response byte (and with
+        // a streamed body it then hangs). That resend is only allowed as the
+        // policy's one resend; anything else is stopped before it is written.
+        const decision = retryDecision({ failure: 'closed-reused', ...attempt() });
+        if (decision === 'resend-now-fresh-connection') resent = true;
+        else out.destroy(Object.assign(new Error('the upstream closed a reused connection before answering'), { code: 'ECONNRESET' }));
         return;
       }
-      reject(toUpstreamError(error, req.origin + req.path));
+      reused = out.reusedSocket || !socket.connecting;
+      const connected = () => {
+        connectedAt = performance.now();
+        const body = req.body;
+        if (!body) return;
+        // Read the body only once the connection is up, so a refused
+        // connection (an upstream restarting) leaves it unread and replayable.
+        bodyStarted = true;
+        void pump(body, out, options);
+      };
+      if (socket.connecting) socket.once('connect', connected);
+      else connected();
     });
-    const body = req.body;
-    if (!body) out.end();
-    else {
-      // Read the body only once the connection is up, so a refused
-      // connection (an upstream restarting) leaves it unread and replayable.
-      out.once('socket', (socket) => {
-        if (socket.connecting) socket.once('connect', () => void pump(body, out, options));
-        else void pump(body, out, options);
-      });
-    }
+    if (!req.body) out.end();
   });
 }
 

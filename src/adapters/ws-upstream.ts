@@ -27,6 +27,7 @@ export const connectUpstreamSocket: ConnectUpstreamSocket = (url, { protocols, h
       skipUTF8Validation: true,
     });
     let settled = false;
+    const started = performance.now();
     const onAbort = () => ws.terminate();
     signal?.addEventListener('abort', onAbort, { once: true });
 
@@ -52,7 +53,10 @@ export const connectUpstreamSocket: ConnectUpstreamSocket = (url, { protocols, h
     ws.on('error', (error) => {
       if (!settled) {
         settled = true;
-        reject(toUpstreamError(error, url));
+        // `ws` opens a connection of its own for every handshake: a close
+        // before the 101 is on a fresh connection (retry-policy.ts).
+        const attempt = { method: 'GET', hasBody: false, bodyStarted: false, upgrade: true, reused: false, heldMs: performance.now() - started, resent: false };
+        reject(toUpstreamError(error, url, attempt));
       }
     });
   });

@@ -1,4 +1,5 @@
 import { UpstreamError } from '../errors.ts';
+import { type Failure, isResendable, QUICK_CLOSE_MS, type RetryAction, retryDecision } from './retry-policy.ts';
 
 // What the core needs from a runtime to talk to an upstream. Adapters supply
 // the best client their runtime has (Bun: fetch with its proxy-friendly
@@ -26,13 +27,46 @@ export interface UpstreamRequest {
 export type UpstreamClient = (req: UpstreamRequest) => Promise<Response>;
 
 /**
+ * What an upstream client knows about an attempt that failed before any
+ * response byte: the retry policy (retry-policy.ts) decides from it.
+ */
+export interface AttemptReport {
+  method: string;
+  hasBody: boolean;
+  /** Some of the body was read from the client or written upstream. */
+  bodyStarted: boolean;
+  upgrade: boolean;
+  /** The connection came from the keep-alive pool. */
+  reused: boolean;
+  /** ms from the request going out (connection up) to the failure. */
+  heldMs: number;
+  /** This was the one resend on a fresh connection. */
+  resent: boolean;
+}
+
+/**
  * A client on the global fetch. Faithful on Bun (the extra init keys are
  * Bun's: keep compressed bytes, no 300 s first-byte timeout); elsewhere it
  * works for embedding but may decompress bodies or chunk uploads.
+ *
+ * Bun's fetch does not say whether it used a pooled connection, and when a
+ * pooled one closes before any response byte it sends a body-less request
+ * once more itself, on a new connection (bodied ones it never resends). So:
+ * - a body-less request of another method (DELETE, POST without a body)
+ *   goes on a connection of its own (`keepalive: false`), where Bun does
+ *   not resend it and a close is a 502, as DESIGN §6 wants;
+ * - the failure it reports is counted as on a fresh connection: for a
+ *   body-less GET that went on a pooled one, Bun's resend was that fresh
+ *   connection;
+ * - a refusal that comes after the request was held past QUICK_CLOSE_MS can
+ *   only be Bun's resend after the first copy was held and lost, so it is
+ *   never sent a third time (toUpstreamError).
  */
 export function fetchClient(fetchImpl: typeof fetch = fetch): UpstreamClient {
   return async ({ origin, path, method, headers, body, signal }) => {
     const url = origin + path;
+    const resendable = isResendable({ method, hasBody: body !== null, upgrade: false });
+    const started = performance.now();
     try {
       return await fetchImpl(url, {
         method,
@@ -43,21 +77,42 @@ export function fetchClient(fetchImpl: typeof fetch = fetch): UpstreamClient {
         duplex: 'half',
         decompress: false,
         timeout: false,
+        ...(body === null && !resendable ? { keepalive: false } : {}),
       } as RequestInit);
     } catch (error) {
-      throw toUpstreamError(error, url);
+      throw toUpstreamError(error, url, {
+        method,
+        hasBody: body !== null,
+        bodyStarted: body !== null && body.locked,
+        upgrade: false,
+        reused: false,
+        heldMs: performance.now() - started,
+        resent: false,
+      });
     }
   };
 }
 
-/** Maps a runtime's connection error to the core's three cases; aborts pass through. */
-export function toUpstreamError(error: unknown, url: string): unknown {
+/**
+ * Maps a runtime's connection error to the core's three cases, with the
+ * retry policy's verdict when the client reported the attempt; aborts pass
+ * through. Without a report only a refusal may wait (nothing was sent).
+ */
+export function toUpstreamError(error: unknown, url: string, attempt?: AttemptReport): unknown {
   if (error instanceof UpstreamError) return error;
   if (error instanceof Error && error.name === 'AbortError') return error;
   const code = errorCode(error);
   const kind = /refused/i.test(code) ? 'refused' : /time/i.test(code) ? 'timeout' : 'reset';
   const verb = kind === 'refused' ? 'refused the connection' : kind === 'timeout' ? 'timed out' : 'closed the connection';
-  return new UpstreamError(kind, `${url} ${verb} (${code || 'unknown error'})`, { cause: error });
+  const failure: Failure = kind === 'refused' ? 'refused' : attempt?.reused ? 'closed-reused' : 'closed-fresh';
+  // A refusal long after the request went out can only be a runtime's own
+  // resend (Bun's fetch, Deno's node:http) after the first copy was held
+  // and lost: it counts as the one resend.
+  const resent = attempt !== undefined && (attempt.resent || (kind === 'refused' && attempt.heldMs > QUICK_CLOSE_MS));
+  const retry: RetryAction =
+    kind === 'timeout' ? 'fail-502' : attempt ? retryDecision({ failure, ...attempt, resent }) : kind === 'refused' ? 'wait-and-resend' : 'fail-502';
+  const again = resent ? ' when its request was sent again on a fresh connection' : '';
+  return new UpstreamError(kind, `${url} ${verb}${again} (${code || 'unknown error'})`, { cause: error, retry, resent });
 }
 
 function errorCode(error: unknown): string {

@@ -8,22 +8,42 @@ import type { RouteEntry } from '../routing/route-table.ts';
 export function upstreamErrorResponse(
   error: UpstreamError,
   route: RouteEntry,
-  requestUrl: string,
+  request: { method: string; url: string },
   accept: string | null,
 ): Response {
+  const requestUrl = request.url;
   const body = {
     error: error.message,
     upstream: route.owner,
     target: route.target,
-    // Only a refused connection means nothing is running there; a server that
-    // answered and then broke the exchange needs its own console read.
-    hint: error.code === 'refused' ? startHint(route) : `the ${route.owner} at ${route.target} is running but ${error.code === 'timeout' ? 'did not answer in time' : 'broke off the exchange'}: its console should say why`,
+    hint: failureHint(error, route, request),
   };
   if (!accept?.includes('text/html')) return Response.json(body, { status: error.status });
   return new Response(errorPage(error.status, body, route, requestUrl), {
     status: error.status,
     headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' },
   });
+}
+
+/**
+ * What happened, in the developer's words. A refusal (after the wait) means
+ * nothing runs there; a closed connection is almost always an upstream going
+ * down or coming up, so the hint names the request it was handling.
+ */
+function failureHint(error: UpstreamError, route: RouteEntry, request: { method: string; url: string }): string {
+  if (error.code === 'refused' && !error.resent) return startHint(route);
+  if (error.code === 'timeout') return `the ${route.owner} at ${route.target} did not answer in time: its console should say why`;
+  const path = pathOf(request.url);
+  const what = `the ${route.owner} closed the connection while handling ${request.method} ${path}`;
+  if (error.retry === 'wait-and-resend') return `${what}, and kept closing connections for the whole wait (wait_ms): was it restarting, or is it stuck starting?`;
+  return error.resent
+    ? `${what}, and the one resend on a fresh connection failed too: was it restarting? It was not sent again, in case it acted on the first copy`
+    : `${what}: was it restarting? It was not sent again, in case it acted on it`;
+}
+
+function pathOf(url: string): string {
+  const at = url.indexOf('/', url.indexOf('//') + 2);
+  return at === -1 ? '/' : url.slice(at);
 }
 
 /** What the developer should start so this route has a server behind it. */

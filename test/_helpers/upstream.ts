@@ -42,7 +42,7 @@ export const MiB = 1024 * 1024;
 const block = seededBlock(0x5eed_f00d, MiB);
 
 /** xorshift32 bytes: incompressible, and the same on every run. */
-function seededBlock(seed: number, size: number): Buffer {
+export function seededBlock(seed: number, size: number): Buffer {
   const words = new Uint32Array(size / 4);
   let x = seed >>> 0;
   for (let i = 0; i < words.length; i++) {

@@ -3,6 +3,7 @@ import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
 import { startRouter, type RouterProcess, type Runtime } from '../_helpers/router-process.ts';
+import { freePort } from '../_helpers/tcp.ts';
 
 /**
  * DESIGN §6: the Reflex backend restarts on every Python edit. A request
@@ -18,11 +19,7 @@ class RestartingBackend {
   constructor(readonly port: number) {}
 
   static async onFreePort(): Promise<RestartingBackend> {
-    const probe = net.createServer();
-    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-    const { port } = probe.address() as net.AddressInfo;
-    await new Promise<void>((resolve) => probe.close(() => resolve()));
-    return new RestartingBackend(port);
+    return new RestartingBackend(await freePort());
   }
 
   get url(): string {
