@@ -43,7 +43,7 @@ const docs: ArchiveEntry[] = ['README.md', 'LICENSE'].map((name) => ({
   executable: false,
 }));
 
-interface ManifestTarget {
+export interface ManifestTarget {
   target: string;
   bunTarget: string;
   os: string;

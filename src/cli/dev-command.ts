@@ -85,7 +85,7 @@ export async function devCommand(args: ParsedArgs, runtime: Runtime): Promise<nu
     await Promise.all([supervisor.stop(), serving.shutdown()]);
   };
   finish = (code) => void stopAll().finally(() => runtime.exit(code));
-  onStopSignal(runtime, logger, stopAll);
+  onStopSignal(runtime, stopAll);
   return 'serving';
 }
 
@@ -135,7 +135,7 @@ function firstWord(command: string): string | undefined {
 
 function processesBanner(specs: ProcessSpec[], env: Record<string, string>): string {
   const width = Math.max(...specs.map((s) => s.name.length));
-  const rows = specs.map((s) => `  ${s.name.padEnd(width)}  ${s.display}${s.cwd !== undefined ? '' : ''}`);
+  const rows = specs.map((s) => `  ${s.name.padEnd(width)}  ${s.display}`);
   return `\n  processes (REFLEX_API_URL=${env.REFLEX_API_URL})\n${rows.join('\n')}\n`;
 }
 

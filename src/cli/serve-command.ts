@@ -24,7 +24,7 @@ export async function serveCommand(args: ParsedArgs, runtime: Runtime): Promise<
   const selfProxy = selfProxyProblem(config, origin);
   if (selfProxy) throw selfProxy;
   const serving = await serveRouter(config, runtime, { origin });
-  onStopSignal(runtime, serving.logger, () => serving.shutdown());
+  onStopSignal(runtime, () => serving.shutdown());
   return 'serving';
 }
 
@@ -110,7 +110,7 @@ export async function serveRouter(config: Config, runtime: Runtime, options: Ser
  * Graceful shutdown: stop accepting, close relayed sockets with 1001 (going
  * away), give in-flight requests up to 5 s.
  */
-export function onStopSignal(runtime: Runtime, _logger: Logger, stop: () => Promise<void>): void {
+export function onStopSignal(runtime: Runtime, stop: () => Promise<void>): void {
   let stopping = false;
   const handler = () => {
     if (stopping) runtime.exit(0);

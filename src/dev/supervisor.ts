@@ -174,7 +174,7 @@ export class Supervisor implements ProcessRegistry {
 
   private setState(slot: Slot, state: ProcessState): void {
     slot.info.state = state;
-    if (state !== 'running' && state !== 'stopping') slot.info.pid = state === 'backoff' || state === 'exited' || state === 'stopped' ? null : slot.info.pid;
+    if (state === 'backoff' || state === 'exited' || state === 'stopped') slot.info.pid = null;
     this.emit({ kind: 'state', process: this.snapshot(slot, false) });
   }
 

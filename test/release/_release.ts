@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import type { ManifestTarget } from '../../scripts/release.ts';
 
 export const root = fileURLToPath(new URL('../../', import.meta.url));
 export const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string };
@@ -13,16 +14,7 @@ export interface Manifest {
   name: string;
   version: string;
   commit: string;
-  targets: {
-    target: string;
-    executable: string;
-    executableBytes: number;
-    executableSha256: string;
-    archive: string;
-    archiveBytes: number;
-    archiveSha256: string;
-    macosSignature?: { valid: boolean; adhoc: boolean; resignedAdHoc: boolean };
-  }[];
+  targets: ManifestTarget[];
 }
 
 /** `npm run release` as CI runs it, into `out`, for some targets; returns what it printed. */
