@@ -21,8 +21,10 @@ export type ProcessState = 'starting' | 'running' | 'exited' | 'backoff' | 'stop
 export interface OutputLine {
   stream: 'stdout' | 'stderr';
   text: string;
-  /** ISO time the line arrived. */
+  /** ISO time the line arrived (a chunk of a flood shares one). */
   time: string;
+  /** Counts up per process across runs: tells the page which lines a /health snapshot already has. */
+  seq: number;
 }
 
 export interface ProcessInfo {

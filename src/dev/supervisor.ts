@@ -46,6 +46,8 @@ interface Slot {
   delayMs: number;
   /** This run's last lines; `info.lines` spans runs, like the status page shows them. */
   runLines: OutputLine[];
+  /** The last OutputLine.seq given out. */
+  lineSeq: number;
   timer?: ReturnType<typeof setTimeout>;
 }
 
@@ -62,6 +64,7 @@ export class Supervisor implements ProcessRegistry {
       startedAtMs: 0,
       delayMs: BACKOFF_START_MS,
       runLines: [],
+      lineSeq: 0,
       info: {
         name: spec.name,
         command: spec.display,
@@ -120,7 +123,7 @@ export class Supervisor implements ProcessRegistry {
     const { spec } = slot;
     const env = { ...this.options.baseEnv, ...spec.env };
     const child = this.options.spawn({ argv: spec.argv, cwd: spec.cwd, env }, (stream, text) => {
-      const line: OutputLine = { stream, text, time: new Date().toISOString() };
+      const line: OutputLine = { stream, text, time: new Date().toISOString(), seq: ++slot.lineSeq };
       for (const lines of [slot.info.lines, slot.runLines]) {
         lines.push(line);
         if (lines.length > KEEP_LINES) lines.splice(0, lines.length - KEEP_LINES);

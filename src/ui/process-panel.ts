@@ -50,7 +50,11 @@ export const PROCESS_PANEL_STYLE = `
  * every line after. After `resync()` (the stream (re)opened, or it dropped
  * lines because the page fell behind a flood), the next /health requested
  * while the stream was open replaces the lines (`synced`); lines that
- * arrived in between are appended when they are newer than the snapshot.
+ * arrived in between are appended when they are newer than the snapshot
+ * (a higher `seq`: every line of one chunk of a flood has the same time).
+ * `mark()` also counts resyncs: a /health answer requested before the last
+ * resync (a regular poll already in flight) never ends it, since lines the
+ * stream skipped after it was taken would be lost for good.
  */
 export const PROCESS_PANEL_SCRIPT = `
 function processPanel(h) {
@@ -61,6 +65,7 @@ function processPanel(h) {
   var linesSynced = false;
   var pending = [];
   var seq = 0;
+  var resyncs = 0;
 
   function card(name) {
     var c = byName[name];
@@ -120,7 +125,6 @@ function processPanel(h) {
     c.uptimeEl.title = p.startedAt ? 'started ' + p.startedAt : '';
   }
 
-  function key(l) { return l.stream + '|' + l.time + '|' + l.text; }
   function push(c, line) {
     c.lines.push(line);
     if (c.lines.length > MAX_LINES) c.lines.splice(0, c.lines.length - MAX_LINES);
@@ -149,22 +153,20 @@ function processPanel(h) {
   }
 
   return {
-    mark: function () { return seq; },
+    mark: function () { return { state: seq, resyncs: resyncs }; },
     health: function (list, synced, mark) {
       list.forEach(function (p) {
         var c = byName[p.name];
-        if (!c || !(c.stateSeq > mark)) state(p);
+        if (!c || !(c.stateSeq > mark.state)) state(p);
       });
-      if (!synced || linesSynced) return;
+      // A snapshot requested before the last resync() may miss lines the
+      // stream skipped since: only one requested after it replaces the lines.
+      if (!synced || linesSynced || mark.resyncs !== resyncs) return;
       list.forEach(function (p) {
         var c = byName[p.name];
-        var seen = {};
-        p.lines.forEach(function (l) { seen[key(l)] = true; });
-        var last = p.lines.length ? p.lines[p.lines.length - 1].time : '';
-        // ISO times of one format compare as strings; the snapshot ends where its last line is.
-        var later = pending.filter(function (e) {
-          return e.name === p.name && (e.time > last || (e.time === last && !seen[key(e)]));
-        });
+        // The snapshot ends at its last line's seq; a flood's chunk shares one time, so seq, not time, says what is newer.
+        var last = p.lines.length ? p.lines[p.lines.length - 1].seq : 0;
+        var later = pending.filter(function (e) { return e.name === p.name && e.seq > last; });
         c.lines = p.lines.concat(later).slice(-MAX_LINES);
         render(c);
       });
@@ -182,7 +184,7 @@ function processPanel(h) {
         if (pending.length > 2 * MAX_LINES * 20) pending.splice(0, MAX_LINES * 20);
       }
     },
-    resync: function () { linesSynced = false; pending = []; },
+    resync: function () { linesSynced = false; pending = []; resyncs++; },
     tick: function () { for (var n in byName) tickCard(byName[n]); }
   };
 }

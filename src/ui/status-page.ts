@@ -324,15 +324,14 @@ const SCRIPT = `
       return;
     }
     processes.resync();
-    resyncTimer = setTimeout(function () {
-      loadHealth().then(function () {
-        resyncTimer = 0;
-        if (resyncAgain) {
-          resyncAgain = false;
-          resyncLines();
-        }
-      });
-    }, 300);
+    function done() {
+      resyncTimer = 0;
+      if (resyncAgain) {
+        resyncAgain = false;
+        resyncLines();
+      }
+    }
+    resyncTimer = setTimeout(function () { loadHealth().then(done, done); }, 300);
   }
   events.addEventListener('dropped', resyncLines);
   updateCount();

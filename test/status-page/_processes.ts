@@ -263,6 +263,13 @@ export function addProcessTests(runtime: Runtime): void {
       // The page, which kept reading, is still live and shows the end of it.
       await page.waitForFunction((sel) => document.querySelector(`${sel} .lines .line:last-child .x`)?.textContent === 'flood done 100000', card, {
         timeout: 30_000,
+      }).catch(async (error: unknown) => {
+        // Say what the page shows and what /health has, so a failure here can be told apart.
+        const shown = await page.$$eval(`${card} .lines .line .x`, (xs) => xs.slice(-2).map((x) => x.textContent?.slice(0, 40)));
+        const live = await page.textContent('#live');
+        const snapshot = (await health())[0]?.lines.slice(-2).map((l) => l.text.slice(0, 40));
+        console.log(`[${runtime}] page shows ${JSON.stringify(shown)} (stream ${live}); /health has ${JSON.stringify(snapshot)}`);
+        throw error;
       });
     });
   });

@@ -27,8 +27,8 @@ export class ManualRegistry implements ProcessRegistry {
   }
 
   print(name: string, text: string, stream: OutputLine['stream'] = 'stdout'): void {
-    const line: OutputLine = { stream, text, time: new Date().toISOString() };
     const info = this.get(name);
+    const line: OutputLine = { stream, text, time: new Date().toISOString(), seq: (info.lines.at(-1)?.seq ?? 0) + 1 };
     info.lines = [...info.lines, line].slice(-50);
     for (const listener of this.listeners) listener({ kind: 'output', name, ...line });
   }

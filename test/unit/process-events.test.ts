@@ -147,6 +147,7 @@ describe('eventStream memory bound', () => {
     stream: 'stdout',
     text: `line ${i} ${'x'.repeat(180)}`,
     time: new Date().toISOString(),
+    seq: i,
   });
   const state = (restarts: number): RouterEvent => ({
     type: 'process',
