@@ -15,6 +15,7 @@ import { LARGE_BYTES, LARGE_PATH, SMALL_BODY, SMALL_PATH } from './bench/upstrea
 import { startWorkerServer, type WorkerServer } from './bench/worker-server.ts';
 import { measureHttp } from './bench/wrk.ts';
 import { measureEcho } from './bench/ws-echo.ts';
+import { measurePageLoad, renderPageLoad } from './bench/page-load.ts';
 
 /** Everything one contender was measured for; a section not run stays undefined. */
 type ContenderResults = { [K in keyof Results]?: NonNullable<Results[K]>[number]['outcome'] };
@@ -166,13 +167,35 @@ async function main(): Promise<number> {
   } finally {
     await upstream.stop();
   }
-  const report = renderReport(results, header, opts);
-  console.log(`\n${report}`);
-  const file = join(root, opts.out);
+  const onlyPageLoad = opts.measurements.every((m) => m === 'page-load');
+  if (!onlyPageLoad) {
+    const report = renderReport(results, header, opts);
+    console.log(`\n${report}`);
+    write(opts.out, report);
+    console.log(`written to ${opts.out} in ${((performance.now() - started) / 1000).toFixed(0)} s`);
+  }
+  let pageLoadBroken = false;
+  if (opts.measurements.includes('page-load')) {
+    process.stderr.write('page load (Chromium, Vite dev app)\n');
+    const pageLoad = await measurePageLoad(opts.contenders, opts.rounds, (line) => process.stderr.write(`${line}\n`)).catch((error: unknown) => {
+      process.stderr.write(`  failed: ${message(error)}\n`);
+      pageLoadBroken = true;
+      return undefined;
+    });
+    if (pageLoad) {
+      const report = renderPageLoad(pageLoad, header);
+      console.log(`\n${report}`);
+      write(opts.pageLoadOut, report);
+      console.log(`written to ${opts.pageLoadOut}`);
+    }
+  }
+  return harnessBroken(results) || pageLoadBroken ? 1 : 0;
+}
+
+function write(path: string, text: string): void {
+  const file = join(root, path);
   mkdirSync(dirname(file), { recursive: true });
-  writeFileSync(file, report);
-  console.log(`written to ${opts.out} in ${((performance.now() - started) / 1000).toFixed(0)} s`);
-  return harnessBroken(results) ? 1 : 0;
+  writeFileSync(file, text);
 }
 
 /**

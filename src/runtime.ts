@@ -3,6 +3,7 @@ import type { UpstreamClient } from './proxy/upstream-client.ts';
 import type { Probe } from './proxy/upstream-health.ts';
 import type { RouteEntry } from './routing/route-table.ts';
 import type { ConnectUpstreamSocket } from './proxy/upstream-socket.ts';
+import type { HostFiles } from './tls/host-files.ts';
 
 // What the portable core needs from Bun, Deno or Node. Each adapter in
 // src/adapters/ implements this once; nothing else in src/ may touch a
@@ -45,12 +46,16 @@ export interface ServeOptions {
   fetch: FetchHandler;
   hostname: string;
   port: number;
+  /** Serve TLS with this PEM leaf and key; offer HTTP/2 by ALPN when `http2` is set and the runtime can. */
+  tls?: { cert: string; key: string; http2: boolean };
 }
 
 export interface RunningServer {
-  /** `http://host:port` with the port actually bound (port 0 → a free one). */
+  /** `http://host:port` (`https://` with TLS) with the port actually bound (port 0 → a free one). */
   url: string;
   port: number;
+  /** With TLS: whether HTTP/2 is offered by ALPN, and if not, why (said at startup). */
+  http2?: { offered: true } | { offered: false; reason: string };
   /** Stops accepting connections and resolves once in-flight requests are done. */
   close(): Promise<void>;
 }
@@ -110,6 +115,8 @@ export interface Runtime {
   files: StaticFiles;
   /** TCP liveness check for upstreams (wait_ms, health, doctor). */
   probe: Probe;
+  /** Certificate files in the user data directory and `rxroute trust`'s commands. */
+  hostFiles: HostFiles;
   /** Binds and starts serving; rejects with RuntimeFailure when the port is taken. */
   serve(options: ServeOptions): Promise<RunningServer>;
   onSignal(signal: 'SIGINT' | 'SIGTERM', handler: () => void): void;

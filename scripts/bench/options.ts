@@ -2,8 +2,10 @@ import { parseArgs } from 'node:util';
 import { addBaseline, CONTENDER_IDS } from './contenders.ts';
 
 /** What can be measured; `--measure` picks a subset. */
-export const MEASUREMENTS = ['http', 'ws', 'upload', 'cold-start'] as const;
+export const MEASUREMENTS = ['http', 'ws', 'upload', 'cold-start', 'page-load'] as const;
 export type Measurement = (typeof MEASUREMENTS)[number];
+/** What bench/results/latest.md holds; page-load has its own file. */
+const LATEST_MEASUREMENTS: Measurement[] = ['http', 'ws', 'upload', 'cold-start'];
 
 export interface Options {
   quick: boolean;
@@ -21,14 +23,21 @@ export interface Options {
   measurements: Measurement[];
   /** Where the report is written; bench/results/latest.md only for a full, complete run. */
   out: string;
+  /** Page-load rounds (each loads every variant once). */
+  rounds: number;
+  /** Where the page-load table is written; bench/results/page-load.md only for a full run of direct and the three runtimes. */
+  pageLoadOut: string;
 }
 
 export const LATEST = 'bench/results/latest.md';
 /** Quick and partial runs go here (under .tmp/, which git ignores), so they never replace the committed figures. */
 export const SCRATCH = '.tmp/bench/results.md';
+export const PAGE_LOAD = 'bench/results/page-load.md';
+const PAGE_LOAD_SCRATCH = '.tmp/bench/page-load.md';
 
 const USAGE = `usage: bun scripts/bench.ts [--quick] [--only ids] [--skip ids] [--measure ${MEASUREMENTS.join(',')}]
-       [--seconds N] [--warm-up N] [--size 2GiB] [--runs 3] [--launches 5] [--out FILE]
+       [--seconds N] [--warm-up N] [--size 2GiB] [--runs 3] [--launches 5] [--rounds 9] [--out FILE]
+       page-load (Chromium + a Vite app) is left out of --quick unless --measure names it
        [--baseline PATH]   also measure another rxroute binary (e.g. a build of main) right after dist/rxroute
 contender ids: ${CONTENDER_IDS.join(', ')}`;
 
@@ -45,6 +54,7 @@ export function readOptions(argv: string[]): Options {
       size: { type: 'string' },
       runs: { type: 'string' },
       launches: { type: 'string' },
+      rounds: { type: 'string' },
       out: { type: 'string' },
       baseline: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
@@ -60,8 +70,11 @@ export function readOptions(argv: string[]): Options {
     contenders.splice(contenders.indexOf('binary') + 1, 0, 'baseline');
   }
   if (contenders.length === 0) throw new Error('--only and --skip leave no contender to measure');
-  const measurements = values.measure === undefined ? [...MEASUREMENTS] : idList('--measure', values.measure, MEASUREMENTS);
-  const complete = !quick && values.baseline === undefined && contenders.length === CONTENDER_IDS.length && measurements.length === MEASUREMENTS.length;
+  const measurements =
+    values.measure === undefined ? MEASUREMENTS.filter((m) => !quick || m !== 'page-load') : idList('--measure', values.measure, MEASUREMENTS);
+  const complete =
+    !quick && values.baseline === undefined && contenders.length === CONTENDER_IDS.length && LATEST_MEASUREMENTS.every((m) => measurements.includes(m));
+  const pageLoadComplete = !quick && ['direct', 'binary', 'deno', 'node'].every((id) => contenders.includes(id));
   return {
     quick,
     size: parseSize(values.size ?? (quick ? '64MiB' : '2GiB')),
@@ -72,6 +85,8 @@ export function readOptions(argv: string[]): Options {
     contenders,
     measurements,
     out: values.out ?? (complete ? LATEST : SCRATCH),
+    rounds: wholeNumber('--rounds', values.rounds ?? (quick ? '1' : '9'), 1),
+    pageLoadOut: pageLoadComplete ? PAGE_LOAD : PAGE_LOAD_SCRATCH,
   };
 }
 

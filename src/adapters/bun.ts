@@ -1,7 +1,8 @@
 import type { ServerWebSocket } from 'bun';
 import { MAX_MESSAGE_BYTES, QUEUE_LIMIT_BYTES } from '../proxy/relay-websocket.ts';
 import { fetchClient } from '../proxy/upstream-client.ts';
-import type { Bindings, ClientSocket, ClientSocketHandlers, Runtime } from '../runtime.ts';
+import type { Bindings, ClientSocket, ClientSocketHandlers, RunningServer, Runtime } from '../runtime.ts';
+import { hostFiles } from './host-files.ts';
 import { bindFailure, displayUrl, readTextFile } from './shared.ts';
 import { processCapabilities } from './child-process.ts';
 import { nodeStreamOut } from './console-out.ts';
@@ -93,6 +94,14 @@ function abortedStream(): ReadableStream<Uint8Array> {
   return new ReadableStream({ start: (controller) => controller.error() });
 }
 
+/** Bun's h2 server (experimental) as verified here: streaming both ways, SSE, 2 GiB uploads. */
+const HTTP2_SINCE = '1.4.5';
+
+function bunHttp2(): RunningServer['http2'] {
+  if (Bun.semver.satisfies(Bun.version, `>=${HTTP2_SINCE}`)) return { offered: true };
+  return { offered: false, reason: `Bun ${Bun.version} has no verified HTTP/2 server (needs ${HTTP2_SINCE} or later)` };
+}
+
 export function createRuntime(): Runtime {
   const out = nodeStreamOut();
   return {
@@ -106,16 +115,19 @@ export function createRuntime(): Runtime {
     out,
     upstream: fetchClient(),
     connectSocket: connectUpstreamSocket,
+    hostFiles,
     files: staticFiles(),
     probe: tcpProbe,
     ...processCapabilities(out),
-    async serve({ fetch, hostname, port }) {
+    async serve({ fetch, hostname, port, tls }) {
       let server: ReturnType<typeof Bun.serve<SocketData>>;
+      const http2 = tls?.http2 ? bunHttp2() : undefined;
       try {
         server = Bun.serve<SocketData>({
           websocket,
           hostname,
           port,
+          ...(tls && { tls: { cert: tls.cert, key: tls.key }, http2: http2?.offered ?? false }),
           // Bun caps request bodies at 128 MiB by default; uploads are unlimited.
           maxRequestBodySize: Number.MAX_SAFE_INTEGER,
           // The 10 s idle timeout would cut quiet SSE streams and long-polls.
@@ -140,8 +152,9 @@ export function createRuntime(): Runtime {
       }
       const bound = server.port ?? port;
       return {
-        url: displayUrl(hostname, bound),
+        url: displayUrl(hostname, bound, Boolean(tls)),
         port: bound,
+        http2,
         close: async () => {
           // Stop accepting; in-flight requests finish (the CLI caps the wait).
           await server.stop(false);

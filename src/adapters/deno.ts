@@ -1,6 +1,7 @@
 import type { Bindings, ClientSocketHandlers, Runtime } from '../runtime.ts';
 import { nodeHttpClient } from './node-http-client.ts';
-import { bindFailure, displayUrl, readTextFile } from './shared.ts';
+import { hostFiles } from './host-files.ts';
+import { bindFailure, displayUrl, readTextFile, withHostFromAuthority } from './shared.ts';
 import { processCapabilities } from './child-process.ts';
 import { queuedOut } from './console-out.ts';
 import { tcpProbe } from './probe.ts';
@@ -21,7 +22,7 @@ interface DenoNamespace {
   cwd(): string;
   stdout: { isTerminal(): boolean; write(bytes: Uint8Array): Promise<number> };
   serve(
-    options: { hostname: string; port: number; onListen?: () => void },
+    options: { hostname: string; port: number; onListen?: () => void; cert?: string; key?: string },
     handler: (req: Request, info: { remoteAddr: { hostname: string } }) => Response | Promise<Response>,
   ): DenoServer;
   upgradeWebSocket(req: Request, options: { protocol?: string; idleTimeout?: number }): { socket: WebSocket; response: Response };
@@ -48,13 +49,17 @@ export function createRuntime(): Runtime {
     out,
     upstream: nodeHttpClient({ collectGarbage: youngGenerationGc() }),
     connectSocket: connectUpstreamSocket,
+    hostFiles,
     files: staticFiles(),
     probe: tcpProbe,
     ...processCapabilities(out),
-    async serve({ fetch, hostname, port }) {
+    async serve({ fetch, hostname, port, tls }) {
       let server: DenoServer;
       try {
-        server = Deno.serve({ hostname, port, onListen: () => {} }, (req, info) => {
+        // With cert and key Deno offers h2 and http/1.1 by ALPN; it cannot be told not to.
+        const options = { hostname, port, onListen: () => {}, ...(tls && { cert: tls.cert, key: tls.key }) };
+        server = Deno.serve(options, (received, info) => {
+          const req = tls && !received.headers.has('host') ? withHostFromAuthority(received, new URL(received.url).host, false) : received;
           const bindings: Bindings = { remoteAddress: info.remoteAddr.hostname };
           if (req.headers.get('upgrade')?.toLowerCase() === 'websocket') {
             bindings.acceptWebSocket = (protocol, handlers) => acceptWebSocket(req, protocol, handlers);
@@ -65,8 +70,9 @@ export function createRuntime(): Runtime {
         throw bindFailure(error, hostname, port);
       }
       return {
-        url: displayUrl(hostname, server.addr.port),
+        url: displayUrl(hostname, server.addr.port, Boolean(tls)),
         port: server.addr.port,
+        http2: tls ? { offered: true } : undefined,
         close: () => server.shutdown(),
       };
     },

@@ -80,7 +80,8 @@ function toRequest(incoming: IncomingMessage, signal: AbortSignal): Request {
   const raw = incoming.rawHeaders;
   for (let i = 0; i + 1 < raw.length; i += 2) headers.append(raw[i]!, raw[i + 1]!);
   const host = incoming.headers.host ?? 'localhost';
-  return new Request(`http://${host}${incoming.url ?? '/'}`, { headers, signal });
+  const scheme = (incoming.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http';
+  return new Request(`${scheme}://${host}${incoming.url ?? '/'}`, { headers, signal });
 }
 
 /** A non-upgrade answer on the raw socket: status, headers, body, close. */

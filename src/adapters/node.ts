@@ -1,6 +1,7 @@
 import { serve as serveNode } from '@hono/node-server';
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import type { IncomingMessage, OutgoingHttpHeaders, Server, ServerResponse } from 'node:http';
+import { constants, createSecureServer, Http2ServerRequest, type Http2ServerResponse, type Http2Session } from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import type { Runtime } from '../runtime.ts';
 import { nodeHttpClient, takeUnreadBody } from './node-http-client.ts';
@@ -10,7 +11,8 @@ import { nodeStreamOut } from './console-out.ts';
 import { tcpProbe } from './probe.ts';
 import { staticFiles } from './static-files.ts';
 import { connectUpstreamSocket } from './ws-upstream.ts';
-import { bindFailure, displayUrl, readTextFile } from './shared.ts';
+import { hostFiles } from './host-files.ts';
+import { bindFailure, displayUrl, readTextFile, withHostFromAuthority } from './shared.ts';
 
 // Node: @hono/node-server for the server, node:http for upstreams. A
 // proxied body goes from the upstream's IncomingMessage straight into the
@@ -29,22 +31,39 @@ export function createRuntime(): Runtime {
     out,
     upstream: nodeHttpClient(),
     connectSocket: connectUpstreamSocket,
+    hostFiles,
     files: staticFiles(),
     probe: tcpProbe,
     ...processCapabilities(out),
-    serve({ fetch, hostname, port }) {
+    serve({ fetch, hostname, port, tls }) {
       return new Promise((resolve, reject) => {
-        const server = serveNode({
+        const server = serveNode(<Parameters<typeof serveNode>[0]>{
           hostname,
           port,
           // Node's 300 s requestTimeout would cut long uploads and long-polls.
           serverOptions: { requestTimeout: 0 },
+          // TLS: node:http2 with HTTP/1.1 next to h2 (ALPN), so WebSocket
+          // upgrades still arrive over HTTP/1.1. Extended CONNECT (RFC 8441)
+          // stays off: sockets are relayed only as HTTP/1.1 upgrades.
+          ...(tls && {
+            createServer: createSecureServer,
+            serverOptions: {
+              cert: tls.cert,
+              key: tls.key,
+              allowHTTP1: true,
+              ALPNProtocols: tls.http2 ? ['h2', 'http/1.1'] : ['http/1.1'],
+              settings: { enableConnectProtocol: false },
+            },
+          }),
           fetch: async (req, env) => {
-            const res = await fetch(req, { remoteAddress: env.incoming.socket.remoteAddress });
+            const incoming = env.incoming as IncomingMessage | Http2ServerRequest;
+            // node-server's request headers take a Host without a copy.
+            const request = incoming instanceof Http2ServerRequest ? withHostFromAuthority(req, incoming.authority, true) : req;
+            const res = await fetch(request, { remoteAddress: incoming.socket.remoteAddress });
             const upstream = takeUnreadBody(streamBody(res));
             if (!upstream) return res;
             try {
-              sendUpstreamBody(res, upstream, env.outgoing as ServerResponse);
+              sendUpstreamBody(res, upstream, env.outgoing as ServerResponse | Http2ServerResponse);
             } catch (error) {
               upstream.destroy();
               throw error;
@@ -52,19 +71,29 @@ export function createRuntime(): Runtime {
             return RESPONSE_ALREADY_SENT;
           },
         });
+        // node:http2 serves HTTP/1.1 with its own 300 s request timeout.
+        if (tls) Object.assign(server, { requestTimeout: 0 });
+        const sessions = new Set<Http2Session>();
+        server.on('session', (session: Http2Session) => {
+          sessions.add(session);
+          session.once('close', () => sessions.delete(session));
+        });
         handleUpgrades(server as Server, fetch);
         server.once('error', (error) => reject(bindFailure(error, hostname, port)));
         server.once('listening', () => {
           const bound = (server.address() as AddressInfo).port;
           resolve({
-            url: displayUrl(hostname, bound),
+            url: displayUrl(hostname, bound, Boolean(tls)),
             port: bound,
+            http2: tls ? (tls.http2 ? { offered: true } : { offered: false, reason: 'not asked for' }) : undefined,
             close: () =>
               new Promise<void>((done) => {
                 // Stop accepting and drop idle keep-alive sockets; in-flight
-                // requests finish (the CLI caps the wait).
+                // requests finish (the CLI caps the wait). An h2 session gets
+                // GOAWAY and closes once its open streams are done.
                 server.close(() => done());
                 if ('closeIdleConnections' in server) server.closeIdleConnections();
+                for (const session of sessions) session.close();
               }),
           });
         });
@@ -104,8 +133,12 @@ const DEFAULT_CONTENT_TYPE = 'text/plain; charset=UTF-8';
  * with the head in one write; otherwise the head is sent at once, so a quiet
  * stream (SSE, a long-poll) shows its headers before its first byte.
  */
-function sendUpstreamBody(res: Response, from: IncomingMessage, to: ServerResponse): void {
-  if (to.destroyed) {
+function sendUpstreamBody(res: Response, from: IncomingMessage, client: ServerResponse | Http2ServerResponse): void {
+  // Http2ServerResponse has ServerResponse's write/end/drain; only its
+  // end-of-life goes through its stream.
+  const h2 = 'stream' in client ? client.stream : undefined;
+  const to = client as ServerResponse;
+  if (h2 ? h2.destroyed : to.destroyed) {
     // The client left while the upstream was answering.
     from.destroy();
     return;
@@ -118,7 +151,8 @@ function sendUpstreamBody(res: Response, from: IncomingMessage, to: ServerRespon
     to.end(body ?? undefined);
     return;
   }
-  if (from.readableLength === 0) to.flushHeaders();
+  // Over h2, writeHead already sent the HEADERS frame.
+  if (from.readableLength === 0 && !h2) to.flushHeaders();
   const resume = () => from.resume();
   from.on('data', (chunk: Buffer) => {
     if (!to.write(chunk)) from.pause();
@@ -128,8 +162,12 @@ function sendUpstreamBody(res: Response, from: IncomingMessage, to: ServerRespon
     to.end();
   });
   // An upstream that dies mid-body must not look like a complete response.
+  // Over h2 a plain destroy() resets with NO_ERROR, which clients read as a
+  // clean end: reset with INTERNAL_ERROR instead (RFC 9113 §8.1).
   from.on('close', () => {
-    if (!from.complete) to.destroy();
+    if (from.complete) return;
+    if (h2) h2.close(constants.NGHTTP2_INTERNAL_ERROR);
+    else to.destroy();
   });
   to.on('drain', resume);
   // The client left: stop reading from the upstream.

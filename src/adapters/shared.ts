@@ -14,9 +14,27 @@ export function readTextFile(path: string): string | undefined {
 }
 
 /** The URL a person would open for a bound address. */
-export function displayUrl(hostname: string, port: number): string {
+export function displayUrl(hostname: string, port: number, tls = false): string {
   const host = hostname === '0.0.0.0' || hostname === '::' ? 'localhost' : hostname;
-  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  return `${tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`;
+}
+
+/**
+ * HTTP/2 has no Host header: the authority travels as `:authority`, and a
+ * proxy speaking HTTP/1.1 onward must make a Host from it (RFC 9113 §8.3.1).
+ * Bun does that itself; Deno and Node are given this, so the core (Host
+ * guard, forwarded Host) sees every request the same way. Headers that
+ * cannot change (Deno's) get a copy of the request; body and signal carry over.
+ */
+export function withHostFromAuthority(req: Request, authority: string | undefined, mutable: boolean): Request {
+  if (!authority || req.headers.has('host')) return req;
+  if (mutable) {
+    req.headers.set('host', authority);
+    return req;
+  }
+  const headers = new Headers(req.headers);
+  headers.set('host', authority);
+  return new Request(req, { headers });
 }
 
 /** A bind failure as the one-line error the CLI prints (exit 1). */

@@ -5,7 +5,7 @@ import { ConfigError } from '../errors.ts';
 // argv → a command plus a config-shaped layer of flag values (DESIGN §8).
 // Hand-written (a dozen options) so the core needs no runtime's parser.
 
-export const COMMANDS = ['run', 'routes', 'doctor', 'export', 'demo', 'dev'] as const;
+export const COMMANDS = ['run', 'routes', 'doctor', 'export', 'demo', 'dev', 'trust'] as const;
 export type Command = (typeof COMMANDS)[number] | 'help' | 'version';
 
 export interface ParsedArgs {
@@ -46,6 +46,10 @@ export const OPTIONS: OptionSpec[] = [
   { names: ['--log'], path: ['log'], value: 'string' },
   { names: ['-q', '--quiet'], path: ['quiet'], set: true },
   { names: ['-v', '--verbose'], path: ['verbose'], set: true },
+  { names: ['--https'], path: ['https'], set: true },
+  { names: ['--cert'], path: ['cert'], value: 'string' },
+  { names: ['--key'], path: ['key'], value: 'string' },
+  { names: ['--print'], only: 'trust' },
   { names: ['--server-name'], value: 'string', only: 'export' },
   { names: ['--listen'], value: 'string', only: 'export' },
   { names: ['--reflex'], value: 'string', only: 'export' },
@@ -81,7 +85,7 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
           const near = didYouMean(arg, COMMANDS);
           throw new ConfigError(
             [`unknown command "${arg}"${near ? ` (did you mean "${near}"?)` : ''}`],
-            'commands: run (the default), dev, routes, doctor, export, demo; see rxroute --help',
+            'commands: run (the default), dev, routes, doctor, export, demo, trust; see rxroute --help',
           );
         }
         command = arg as Command;
@@ -103,6 +107,7 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
         noRestart = true;
         continue;
       }
+      if (spec.only) extras[name] = 'true';
       if (spec.path) {
         setPath(layer, spec.path, spec.set);
         origin.set(spec.path.join('.'), `from ${name}`);
@@ -139,6 +144,8 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
   }
   const misplaced = Object.keys(extras).find((name) => OPTIONS.find((o) => o.names.includes(name))?.only !== (command ?? 'run'));
   if (misplaced && !help && !version) {
+    const only = OPTIONS.find((o) => o.names.includes(misplaced))?.only;
+    if (only === 'trust') throw new ConfigError([`option ${misplaced} only applies to rxroute trust`], 'for example: rxroute trust --print');
     throw new ConfigError([`option ${misplaced} only applies to rxroute export`], 'for example: rxroute export nginx --server-name example.com');
   }
   if (noRestart && (command ?? 'run') !== 'dev' && !help && !version) {
@@ -162,6 +169,7 @@ function example(spec: OptionSpec): string {
     '--config': 'rxroute.json', '--static': '.web/build/client', '--allowed-host': 'myapp.test',
     '--wait': '15000', '--log': 'json', '--server-name': 'example.com', '--listen': '80',
     '--reflex': 'http://127.0.0.1:8000', '--static-root': '.web/build/client',
+    '--cert': 'localhost.pem', '--key': 'localhost-key.pem',
   };
   return `${name} ${samples[name] ?? 'VALUE'}`;
 }

@@ -1,4 +1,4 @@
-import type { Config } from '../config/schema.ts';
+import { type Config, servesHttps } from '../config/schema.ts';
 import { planDev, portOf } from '../dev/plan.ts';
 import type { ProcessSpec } from '../dev/process-types.ts';
 import { type ExitReport, Supervisor } from '../dev/supervisor.ts';
@@ -41,7 +41,8 @@ export async function devCommand(args: ParsedArgs, runtime: Runtime): Promise<nu
     rest: args.rest,
     hasRxconfig: loaded.hasRxconfig,
     hasManagePy: runtime.fileExists(`${cwd}/manage.py`),
-    routerUrl: openUrl(`http://${config.host}:${config.port}`, { ...config, frontend_path: '' }).replace(/\/$/, ''),
+    // The scheme the router serves: over --https, REFLEX_API_URL must be https:// or the browser blocks mixed content.
+    routerUrl: openUrl(`${servesHttps(config) ? 'https' : 'http'}://${config.host}:${config.port}`, { ...config, frontend_path: '' }).replace(/\/$/, ''),
     python: loaded.python,
     cwd,
     platform: runtime.platform,

@@ -1,5 +1,5 @@
 import { djangoUpstream } from '../config/defaults.ts';
-import type { Config } from '../config/schema.ts';
+import { type Config, servesHttps } from '../config/schema.ts';
 import { selfProxyProblem } from '../config/self-proxy.ts';
 import { RX_LABEL, RXCONFIG, rxOrigin, type RxconfigValues, type RxKey } from '../dev/rxconfig.ts';
 import type { Owner, RouteEntry, RouteTable } from '../routing/route-table.ts';
@@ -26,7 +26,7 @@ const LOCAL_HOST = /^(localhost|127(?:\.\d{1,3}){3}|::1|\[::1\]|0\.0\.0\.0|::|\[
 
 /** The origin the browser opens: localhost for loopback binds, as the banner shows it. */
 export function browserOrigin(config: Config): string {
-  return `http://${LOCAL_HOST.test(config.host) ? 'localhost' : bracket(config.host)}:${config.port}`;
+  return `${servesHttps(config) ? 'https' : 'http'}://${LOCAL_HOST.test(config.host) ? 'localhost' : bracket(config.host)}:${config.port}`;
 }
 
 /** Whether something already accepts connections where rxroute would listen. */
@@ -187,7 +187,8 @@ export function checkDjangoSettings(config: Config, table: RouteTable): Finding[
   const sent = new URL(django).host;
   const browser = browserOrigin(config);
   const port = config.port;
-  const origins = [browser, ...config.allowed_hosts.map((name) => `http://${bracket(name)}:${port}`)];
+  const scheme = servesHttps(config) ? 'https' : 'http';
+  const origins = [browser, ...config.allowed_hosts.map((name) => `${scheme}://${bracket(name)}:${port}`)];
   const hosts = ['localhost', ...config.allowed_hosts, new URL(django).hostname];
   return [
     {
@@ -201,6 +202,24 @@ export function checkDjangoSettings(config: Config, table: RouteTable): Finding[
       check: 'django settings',
       message: `${routes} Host ${sent} (change_origin), and Django answers 400 to a Host not in ALLOWED_HOSTS`,
       fix: `add to settings.py: ALLOWED_HOSTS = ${pyList(hosts)}`,
+    },
+  ];
+}
+
+/**
+ * Over --https the upstreams still get plain HTTP, with X-Forwarded-Proto:
+ * https. Django reads that header only when told to; without it
+ * request.is_secure() is false, so redirects go to http:// and secure
+ * cookies' checks fail.
+ */
+export function checkHttpsSettings(config: Config): Finding[] {
+  if (!servesHttps(config) || djangoUpstream(config) === null) return [];
+  return [
+    {
+      level: 'warn',
+      check: 'django settings',
+      message: 'rxroute serves https and sends Django X-Forwarded-Proto: https; Django trusts it only when told to',
+      fix: 'add to settings.py: SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")',
     },
   ];
 }
@@ -301,6 +320,9 @@ function checkApiUrl(config: Config, apiUrl: { value: string; line: number }, en
   if (!url) return { level: 'warn', check: 'api_url', message: `${effective.label} is not an http:// URL`, fix };
   const port = portOf(url);
   if (config.port !== 0 && port === String(config.port) && (LOCAL_HOST.test(url.hostname) || url.hostname === config.host)) {
+    if (servesHttps(config) && url.protocol === 'http:') {
+      return { level: 'warn', check: 'api_url', message: `${effective.label} is http://, but rxroute serves https (${ours}): the page's /_event would be blocked as mixed content`, fix };
+    }
     return { level: 'ok', check: 'api_url', message: `${effective.label} points the browser at rxroute` };
   }
   if (config.proxy.separate_dev_ports && port === portOf(new URL(config.backend))) {

@@ -3,7 +3,7 @@ import { ConfigError } from '../errors.ts';
 import { buildRouteTable, type RouteTable } from '../routing/route-table.ts';
 import type { Runtime } from '../runtime.ts';
 import type { ParsedArgs } from './args.ts';
-import { checkDjangoSettings, checkEnvJson, checkPort, checkRxconfig, checkUpstreams, type Finding, type Level } from './doctor-checks.ts';
+import { checkDjangoSettings, checkEnvJson, checkHttpsSettings, checkPort, checkRxconfig, checkUpstreams, type Finding, type Level } from './doctor-checks.ts';
 import { loadCliConfigWithSources } from './load-cli-config.ts';
 
 const LOOPBACK = /^(localhost|127(?:\.\d{1,3}){3}|::1|\[::1\])$/i;
@@ -30,6 +30,7 @@ export async function doctorCommand(args: ParsedArgs, runtime: Runtime): Promise
     ...upstreams,
     ...checkEnvJson(config, runtime),
     ...checkDjangoSettings(config, table),
+    ...checkHttpsSettings(config),
   ];
   const failed = findings.some((f) => f.level === 'fail');
   if (config.log === 'json') printJson(findings, failed);

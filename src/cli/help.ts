@@ -9,6 +9,7 @@ Usage
   rxroute doctor               check config, port, upstreams and .web/env.json; print the Django settings to add
   rxroute demo                 run the router with built-in sample upstreams, nothing else needed
   rxroute export nginx|caddy   print an nginx server block or a Caddyfile for the same routes (split production)
+  rxroute trust [--print]      add the local CA that --https uses to the system store and NSS (--print: only print the commands)
   rxroute --help | --version
 
 Options
@@ -25,6 +26,9 @@ Options
       --log pretty|json   console format (default pretty)
   -q, --quiet             no per-request lines
   -v, --verbose           show every request, including module and asset requests
+      --https             serve TLS with HTTP/2 (ALPN) from a local CA (env RXROUTE_HTTPS)
+      --cert FILE         your own PEM certificate for --https, e.g. mkcert's (env RXROUTE_CERT)
+      --key FILE          its PEM private key (env RXROUTE_KEY)
 
 Dev options (rxroute dev)
       --no-restart        a process that exits stops everything (exit code = its code) instead of restarting

@@ -9,6 +9,7 @@ import { exportCommand } from './export-command.ts';
 import { HELP } from './help.ts';
 import { routesCommand } from './routes-command.ts';
 import { serveCommand } from './serve-command.ts';
+import { trustCommand } from './trust-command.ts';
 
 /**
  * The CLI entry: dispatches a command and turns every user-facing error into
@@ -38,6 +39,9 @@ export async function runCli(runtime: Runtime): Promise<void> {
         break;
       case 'demo':
         code = await demoCommand(args, runtime);
+        break;
+      case 'trust':
+        code = await trustCommand(args, runtime);
         break;
       case 'run':
         code = await serveCommand(args, runtime);

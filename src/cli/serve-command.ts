@@ -1,5 +1,5 @@
 import { createRouter, type RouterApp } from '../app.ts';
-import type { Config } from '../config/schema.ts';
+import { type Config, servesHttps } from '../config/schema.ts';
 import type { ProcessRegistry } from '../dev/process-types.ts';
 import { createLogger, type Logger } from '../log/logger.ts';
 import type { RunningServer, Runtime } from '../runtime.ts';
@@ -76,8 +76,17 @@ export async function serveRouter(config: Config, runtime: Runtime, options: Ser
       `listening on ${config.host}: anyone who can reach this address can use your dev servers and Django admin; use --host 127.0.0.1 unless you mean it`,
     );
   }
-  const server = await runtime.serve({ fetch: app.fetch, hostname: config.host, port: config.port });
+  // Certificates before binding: a bad --cert/--key is exit 2, never a half-started server.
+  const tls = servesHttps(config) ? await (await import('../tls/server-certificate.ts')).serverTls(config, runtime.env, runtime.hostFiles) : undefined;
+  const server = await runtime.serve({
+    fetch: app.fetch,
+    hostname: config.host,
+    port: config.port,
+    tls: tls && { cert: tls.cert, key: tls.key, http2: true },
+  });
   const open = openUrl(server.url, config);
+  const protocols = !tls ? undefined : server.http2?.offered ? 'HTTP/2 and HTTP/1.1 (ALPN)' : `HTTP/1.1 only (${server.http2?.reason ?? 'no HTTP/2'})`;
+  for (const note of tls?.notes ?? []) logger.warn('tls', note);
   if (logger.format === 'json') {
     logger.info('listening', `rxroute ${VERSION} listening on ${server.url}`, {
       url: server.url,
@@ -87,12 +96,14 @@ export async function serveRouter(config: Config, runtime: Runtime, options: Ser
       commit: COMMIT,
       runtimeVersion: runtime.version,
       profile: config.profile,
+      ...(tls && { tls: { certificate: tls.source, http2: server.http2?.offered ?? false, protocols } }),
       routes: [...app.table.entries, app.table.catchAll],
       upstreams: upstreamSources(config, options.origin ?? new Map()),
     });
   } else {
+    const tlsLines = tls ? `  ➜  TLS:  ${protocols}\n          certificate: ${tls.source}\n` : '';
     runtime.out.write(
-      `\n  ${versionLine(runtime)}, profile ${config.profile}\n\n  ➜  Open: ${open}\n\n${formatRouteTable(app.table)}\n\n  upstreams\n${formatUpstreamSources(upstreamSources(config, options.origin ?? new Map()), '    ')}\n${options.bannerExtra ?? ''}`,
+      `\n  ${versionLine(runtime)}, profile ${config.profile}\n\n  ➜  Open: ${open}\n${tlsLines}\n${formatRouteTable(app.table)}\n\n  upstreams\n${formatUpstreamSources(upstreamSources(config, options.origin ?? new Map()), '    ')}\n${options.bannerExtra ?? ''}`,
     );
   }
   const shutdown = async () => {

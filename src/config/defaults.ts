@@ -20,6 +20,7 @@ export const DEFAULTS: Omit<Config, 'profile'> = {
   build_dir: '.web/build/client',
   allowed_hosts: [],
   wait_ms: 15000,
+  https: false,
   log: 'pretty',
   verbose: false,
   quiet: false,

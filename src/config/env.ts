@@ -20,6 +20,9 @@ export const ENV_KEYS: Record<string, [string[], Kind]> = {
   RX_SERVE_FROM_BUILD: [['serve_from_build'], 'bool'],
   RX_COMPILE_DEV: [['compile_dev'], 'bool'],
   RX_FRONTEND_PRESENT: [['frontend_present'], 'bool'],
+  RXROUTE_HTTPS: [['https'], 'bool'],
+  RXROUTE_CERT: [['cert'], 'string'],
+  RXROUTE_KEY: [['key'], 'string'],
 };
 
 const TRUE = new Set(['1', 'true', 'yes', 'on']);

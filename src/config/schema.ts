@@ -98,6 +98,10 @@ const ConfigObject = v.strictObject({
     v.integer('an integer ≥ 0 (milliseconds)'),
     v.minValue(0, 'an integer ≥ 0 (milliseconds)'),
   ),
+  https: v.boolean(),
+  /** The user's own PEM certificate and key (mkcert's); imply https. */
+  cert: v.optional(v.pipe(v.string(), v.nonEmpty('a path to a PEM certificate'))),
+  key: v.optional(v.pipe(v.string(), v.nonEmpty('a path to a PEM private key'))),
   log: v.picklist(['pretty', 'json'], 'pretty or json'),
   verbose: v.boolean(),
   quiet: v.boolean(),
@@ -115,6 +119,11 @@ export const ConfigSchema = v.pipe(
     ['proxy', 'server'],
   ),
 );
+
+/** Whether the router serves TLS: `https`, or a certificate or key of the user's own. */
+export function servesHttps(config: Config): boolean {
+  return config.https || config.cert !== undefined || config.key !== undefined;
+}
 
 export type Config = v.InferOutput<typeof ConfigSchema>;
 export type ConfigInput = v.InferInput<typeof ConfigSchema>;

@@ -39,6 +39,8 @@ export interface ForwardOptions {
   changeOrigin: boolean;
   /** Whether the forwarded request carries a body (not GET/HEAD). */
   hasBody: boolean;
+  /** The scheme the client used to reach rxroute. */
+  proto: 'http' | 'https';
 }
 
 /**
@@ -83,7 +85,9 @@ export function upstreamRequestHeaders(incoming: Headers, opts: ForwardOptions):
   if (opts.clientAddress) headers.set('x-forwarded-for', chain ? `${chain}, ${opts.clientAddress}` : opts.clientAddress);
   else if (chain !== undefined) headers.set('x-forwarded-for', chain);
   if (!hasForwardedHost) headers.set('x-forwarded-host', host);
-  if (!hasForwardedProto) headers.set('x-forwarded-proto', 'http');
+  // Over --https the upstreams still speak plain HTTP; this is how Django
+  // (SECURE_PROXY_SSL_HEADER) and Reflex learn that the page is secure.
+  if (!hasForwardedProto) headers.set('x-forwarded-proto', opts.proto);
   return headers;
 }
 

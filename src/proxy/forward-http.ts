@@ -35,6 +35,7 @@ export async function forwardHttp(
     upstreamHost: target.host,
     changeOrigin: route.changeOrigin,
     hasBody,
+    proto: url.origin.startsWith('https:') ? 'https' : 'http',
   });
   const res = await ctx.upstream({
     origin: target.origin,

@@ -72,6 +72,7 @@ export function proxyRequest(ctx: ProxyContext) {
       upstreamHost: target.host,
       changeOrigin: route.changeOrigin,
       hasBody: false,
+      proto: req.url.startsWith('https:') ? 'https' : 'http',
     });
     const relays = ctx.relays;
     return ctx.withWait(req, route.target, () =>

@@ -76,12 +76,14 @@ export async function startRouter(
   args: string[],
   options: {
     timeoutMs?: number;
+    /** Variables set on top of cleanEnv() (RXROUTE_DATA_DIR for --https tests). */
+    env?: Record<string, string>;
     /** For pretty output: the line that means ready; the URL is read from the `Open:` line. */
     readyPattern?: RegExp;
   } = {},
 ): Promise<RouterProcess> {
   const { file, args: launch } = command(runtime);
-  return startRouterCommand(file, [...launch, ...args], { ...options, label: runtime });
+  return startRouterCommand(file, [...launch, ...args], { ...options, env: { ...cleanEnv(), ...options.env }, label: runtime });
 }
 
 /**

@@ -124,6 +124,21 @@ export function addDevTests(runtime: Runtime): void {
       expect(line?.value).toMatchObject({ name: 'node', stream: 'stdout', time: expect.any(String) });
     });
 
+    it('--https: the children get https:// URLs (REFLEX_API_URL, RXROUTE_URL) for the scheme rxroute serves', async () => {
+      const port = await freePortWithRoom();
+      const proj = project();
+      const printEnv = 'console.log("env " + JSON.stringify({ api: process.env.REFLEX_API_URL, url: process.env.RXROUTE_URL })); setInterval(() => {}, 1000)';
+      const run = dev(['--https', '--port', String(port), '--log', 'json', '--', NODE, '-e', printEnv], {
+        cwd: proj.dir,
+        env: { RXROUTE_DATA_DIR: join(proj.dir, '.rxroute-data') },
+      });
+      const { value: url } = await run.waitForEvent((event) => event.event === 'listening' && typeof event.url === 'string' && event.url, 'listening event');
+      expect(url).toMatch(/^https:\/\//);
+      const { value: match } = await run.waitForEvent(output('node', /^env (.*)$/), 'the child printing its env');
+      const env = JSON.parse(match[1] ?? '{}') as { api?: string; url?: string };
+      expect(env).toEqual({ api: `https://localhost:${port}`, url: `https://localhost:${port}` });
+    });
+
     it('pretty output: each child line prefixed with its name, a ready line, no colors off a terminal', async () => {
       const port = await freePortWithRoom();
       const backendPort = await freePort();

@@ -58,16 +58,20 @@ describe('npm package from a registry', { timeout: 180_000 }, () => {
     for (const key of Object.keys(env)) if (/^(RX_|RXROUTE_|REFLEX_)/.test(key)) delete env[key];
 
     // With no uplinks the registry has only what is published here: the
-    // runtime dependencies, from the copies npm installed for this checkout,
-    // without the publishConfig that would point a publish at the public registry.
-    for (const name of Object.keys(pkg.dependencies)) {
-      const copy = join(work, 'deps', name);
-      cpSync(join(root, 'node_modules', name), copy, { recursive: true, filter: (src) => !src.includes(`${name}/node_modules`) });
+    // runtime dependencies and theirs (the whole installed tree), from the
+    // copies npm installed for this checkout, without the publishConfig that
+    // would point a publish at the public registry.
+    for (const dir of runtimeTree()) {
+      const copy = join(work, 'deps', dir);
+      const nested = join(root, dir, 'node_modules');
+      cpSync(join(root, dir), copy, { recursive: true, filter: (src) => !src.startsWith(nested) });
       const manifest = JSON.parse(readFileSync(join(copy, 'package.json'), 'utf8')) as Record<string, unknown>;
       delete manifest.publishConfig;
       delete manifest.scripts;
       writeFileSync(join(copy, 'package.json'), JSON.stringify(manifest, null, 2));
-      await run('npm', ['publish', '--ignore-scripts', '--access', 'public', '--loglevel=error'], { cwd: copy, env });
+      // A nested copy (an older major under one package) is not `latest`.
+      const tag = dir.lastIndexOf('node_modules/') > 0 ? ['--tag', 'nested'] : [];
+      await run('npm', ['publish', '--ignore-scripts', '--access', 'public', '--loglevel=error', ...tag], { cwd: copy, env });
     }
     // rxroute itself: dist/npm is fresh from the global setup.
     await run('npm', ['publish', '--ignore-scripts', '--loglevel=error'], { cwd: root, env });
@@ -118,3 +122,22 @@ describe('npm package from a registry', { timeout: 180_000 }, () => {
     });
   }
 });
+
+/**
+ * Every install location of the runtime dependency tree (package-lock's
+ * non-dev `packages` entries, nested copies such as a second tslib
+ * included), one per name@version: what a user's install resolves.
+ */
+function runtimeTree(): string[] {
+  const lock = JSON.parse(readFileSync(join(root, 'package-lock.json'), 'utf8')) as {
+    packages: Record<string, { version?: string; dev?: boolean; devOptional?: boolean; link?: boolean }>;
+  };
+  const published = new Map<string, string>();
+  for (const [dir, entry] of Object.entries(lock.packages)) {
+    if (!dir.startsWith('node_modules/') || entry.dev || entry.devOptional || entry.link) continue;
+    const name = dir.slice(dir.lastIndexOf('node_modules/') + 'node_modules/'.length);
+    const id = `${name}@${entry.version}`;
+    if (!published.has(id)) published.set(id, dir);
+  }
+  return [...published.values()];
+}

@@ -168,6 +168,17 @@ export function addDoctorTests(runtime: Runtime): void {
       expect(run.lines.at(-1)).toMatch(/^rxroute doctor: no failures \(2 warnings, 5 ok\)/);
     });
 
+    it('prints SECURE_PROXY_SSL_HEADER with --https, and https origins for CSRF_TRUSTED_ORIGINS', async () => {
+      const port = await freePort();
+      const dir = project({ 'rxroute.json': { https: true, routes: [{ prefix: '/graphql', to: 'django', change_origin: true }] } });
+      const run = await doctor(runtime, ['--port', String(port), ...upstreamFlags], dir);
+      const settings = run.lines.filter((l) => /^warn\s+django settings/.test(l));
+      expect({ code: run.code, count: settings.length }).toEqual({ code: 0, count: 3 });
+      expect(settings[0]).toContain(`CSRF_TRUSTED_ORIGINS = ["https://localhost:${port}"]`);
+      expect(settings[2]).toContain('X-Forwarded-Proto: https');
+      expect(settings[2]).toContain('→ add to settings.py: SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")');
+    });
+
     it('exits 2 with the usual error lines for a bad config', async () => {
       const run = await doctor(runtime, [], project({ 'rxroute.json': { prot: 3000 } }));
       expect(run.code).toBe(2);

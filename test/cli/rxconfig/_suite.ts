@@ -188,6 +188,17 @@ config = rx.Config(
       );
     });
 
+    it('doctor --https: an http:// api_url on rxroute\'s port is a warning (mixed content), an https:// one is ok', async () => {
+      const dir = project('import reflex as rx\nconfig = rx.Config(app_name="a", frontend_port=3001, api_url="http://localhost:3000")\n');
+      const data = { RXROUTE_DATA_DIR: `${dir}/.rxroute-data` };
+      const plain = await rxroute(runtime, ['doctor', '--https', '--port', '3000'], dir, { ...data, REFLEX_API_URL: 'http://localhost:3000' });
+      expect(plain.lines).toContainEqual(
+        expect.stringMatching(/^warn\s+api_url\s+REFLEX_API_URL=http:\/\/localhost:3000 .* is http:\/\/, but rxroute serves https \(https:\/\/localhost:3000\).* → run rxroute dev \(it sets REFLEX_API_URL=https:\/\/localhost:3000\)/),
+      );
+      const secure = await rxroute(runtime, ['doctor', '--https', '--port', '3000'], dir, { ...data, REFLEX_API_URL: 'https://localhost:3000' });
+      expect(secure.lines).toContainEqual(expect.stringMatching(/^ok\s+api_url\s+REFLEX_API_URL=https:\/\/localhost:3000 .* points the browser at rxroute$/));
+    });
+
     it('doctor in a stock project: nothing set, and Vite would land on rxroute\'s port 3000', async () => {
       const run = await rxroute(runtime, ['doctor'], project('import reflex as rx\n\nconfig = rx.Config(app_name="myapp", plugins=[rx.plugins.SitemapPlugin()])\n'));
       const rx = run.lines.filter((l) => /^\w+\s+rxconfig\.py\s/.test(l)).map((l) => l.replace(/\s{2,}/g, '  '));

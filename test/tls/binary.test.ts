@@ -1,0 +1,4 @@
+import { addTlsTests } from './_suite.ts';
+
+// DESIGN §11 through rxroute --https run as binary.
+addTlsTests('binary');

@@ -1,0 +1,4 @@
+import { addBrowserTests } from './_browser-suite.ts';
+
+// Chromium with rxroute's CA in its NSS database, through rxroute run as binary.
+addBrowserTests('binary');
