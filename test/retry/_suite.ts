@@ -78,6 +78,24 @@ export function addTests(runtime: Runtime): void {
       expect(upstream.copies('ws-during-reset')).toBe(1);
     });
 
+    for (const then of ['reset', 'refuse'] as const) {
+      const phase = then === 'reset' ? 'into the reset phase' : 'while the upstream is down (refused)';
+      it(`a GET whose pooled connection the shutdown closed, resent ${phase}, waits: 200 and one copy, not 502`, { timeout: 30_000 }, async () => {
+        const upstream = await flaky();
+        const router = await routerFor(upstream.url);
+        // Two warm exchanges so the router holds a pooled keep-alive connection.
+        expect((await send(router, '/ping', 'warm-1')).status).toBe(200);
+        expect((await send(router, '/ping', 'warm-2')).status).toBe(200);
+        upstream.goDownOnReuse(1500, then);
+        const res = await within(send(router, '/ping', 'get-across-shutdown'), 20_000, 'the GET sent across the shutdown');
+        console.log(`[${runtime}] GET across the shutdown, then ${then}: ${res.status} ${res.body.slice(0, 200)}; ${upstream.resets} connections reset`);
+        expect(res).toEqual({ status: 200, body: 'pong 0' });
+        expect(upstream.closedOnReuse).toBe(1);
+        if (then === 'reset') expect(upstream.resets).toBeGreaterThan(0);
+        expect(upstream.arrivals.map((a) => a.id)).toEqual(['warm-1', 'warm-2', 'get-across-shutdown']);
+      });
+    }
+
     it('a POST with a body sent while the upstream resets connections gets a 502 and is not delivered later', { timeout: 30_000 }, async () => {
       const upstream = await flaky();
       const router = await routerFor(upstream.url);

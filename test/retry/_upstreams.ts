@@ -26,8 +26,13 @@ export class FlakyUpstream {
   private readonly http: http.Server;
   private readonly sockets = new Set<net.Socket>();
   private resetUntil = 0;
+  private downOnReuse: { ms: number; then: 'reset' | 'refuse' } | undefined;
+  /** Requests served per connection, to tell a reused keep-alive connection. */
+  private readonly served = new WeakMap<net.Socket, number>();
   /** Connections accepted and reset while going down. */
   resets = 0;
+  /** Requests that found their kept-alive connection closed by `goDownOnReuse`. */
+  closedOnReuse = 0;
 
   constructor(
     readonly port: number,
@@ -35,6 +40,21 @@ export class FlakyUpstream {
     private readonly keepAlive = true,
   ) {
     this.http = http.createServer((req, res) => {
+      const served = this.served.get(req.socket) ?? 0;
+      this.served.set(req.socket, served + 1);
+      if (served > 0 && this.downOnReuse) {
+        // The shutdown closed this idle connection just as the request came
+        // in on it: never handled, never logged.
+        const { ms, then } = this.downOnReuse;
+        this.downOnReuse = undefined;
+        this.closedOnReuse++;
+        if (then === 'reset') this.resetFor(ms);
+        else {
+          void this.kill();
+          setTimeout(() => void this.start(), ms);
+        }
+        return;
+      }
       let bodyBytes = 0;
       req.on('data', (chunk: Buffer) => (bodyBytes += chunk.length));
       req.on('end', () => {
@@ -84,6 +104,17 @@ export class FlakyUpstream {
   resetFor(ms: number): void {
     this.resetUntil = performance.now() + ms;
     for (const socket of this.sockets) socket.destroy();
+  }
+
+  /**
+   * Going down as a request crosses the shutdown on a pooled connection: the
+   * next request that arrives on a kept-alive connection finds it closed,
+   * unanswered, and then for `ms` new connections are reset (uvicorn's
+   * SIGTERM) or refused (the process gone, started again `ms` later). The
+   * race a real shutdown loses now and then, made certain.
+   */
+  goDownOnReuse(ms: number, then: 'reset' | 'refuse'): void {
+    this.downOnReuse = { ms, then };
   }
 
   /** Like a killed process: the listener and every connection gone at once. */
