@@ -1,6 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
 import { UpstreamError } from '../errors.ts';
 import { retryDecision } from '../proxy/retry-policy.ts';
 import { toUpstreamError, type UpstreamClient, type UpstreamRequest } from '../proxy/upstream-client.ts';
@@ -30,7 +31,7 @@ export interface NodeHttpClientOptions {
 }
 
 export function nodeHttpClient(options: NodeHttpClientOptions = {}): UpstreamClient {
-  return (req) => send(req, options, false);
+  return (req) => send(req, options);
 }
 
 /**
@@ -38,9 +39,11 @@ export function nodeHttpClient(options: NodeHttpClientOptions = {}): UpstreamCli
  * (proxy/retry-policy.ts) with what this attempt knows: pooled or new
  * connection, how long the upstream had the request, whether the body was
  * touched. Its one "resend now" goes on a connection of its own (`agent:
- * false`), never on another pooled one that may be just as stale.
+ * false`), never on another pooled one that may be just as stale, and
+ * carries how long the first copy was held (`firstCopyHeldMs`): a first copy
+ * that never reached the upstream lets the resend wait like a first attempt.
  */
-function send(req: UpstreamRequest, options: NodeHttpClientOptions, resent: boolean): Promise<Response> {
+function send(req: UpstreamRequest, options: NodeHttpClientOptions, firstCopy?: { heldMs: number }): Promise<Response> {
   return new Promise((resolve, reject) => {
     const origin = new URL(req.origin);
     const protocol = origin.protocol === 'https:' ? 'https:' : 'http:';
@@ -51,7 +54,7 @@ function send(req: UpstreamRequest, options: NodeHttpClientOptions, resent: bool
       method: req.method,
       path: req.path,
       headers: headerRecord(req.headers),
-      agent: resent ? false : agents[protocol],
+      agent: firstCopy ? false : agents[protocol],
     });
     out.once('close', watchAbort(req.signal, out));
     let answered = false;
@@ -59,6 +62,8 @@ function send(req: UpstreamRequest, options: NodeHttpClientOptions, resent: bool
     let bodyStarted = false;
     let reused = false;
     let sockets = 0;
+    let resent = firstCopy !== undefined;
+    let firstCopyHeldMs = firstCopy?.heldMs;
     const attempt = () => ({
       method: req.method,
       hasBody: req.body !== null,
@@ -67,6 +72,7 @@ function send(req: UpstreamRequest, options: NodeHttpClientOptions, resent: bool
       reused,
       heldMs: connectedAt === undefined ? 0 : performance.now() - connectedAt,
       resent,
+      firstCopyHeldMs,
     });
     out.on('response', (res) => {
       answered = true;
@@ -75,7 +81,7 @@ function send(req: UpstreamRequest, options: NodeHttpClientOptions, resent: bool
     out.on('error', (error) => {
       if (answered) return;
       const failed = toUpstreamError(error, req.origin + req.path, attempt());
-      if (failed instanceof UpstreamError && failed.retry === 'resend-now-fresh-connection') resolve(send(req, options, true));
+      if (failed instanceof UpstreamError && failed.retry === 'resend-now-fresh-connection') resolve(send(req, options, { heldMs: attempt().heldMs }));
       else reject(failed);
     });
     out.on('socket', (socket) => {
@@ -83,10 +89,19 @@ function send(req: UpstreamRequest, options: NodeHttpClientOptions, resent: bool
         // Deno's node:http sends a request once more by itself, on a new
         // socket, when a pooled one fails before any response byte (and with
         // a streamed body it then hangs). That resend is only allowed as the
-        // policy's one resend; anything else is stopped before it is written.
+        // policy's one resend, and then reports as ours does (a fresh
+        // connection, how long the first copy was held); anything else is
+        // stopped before it is written.
         const decision = retryDecision({ failure: 'closed-reused', ...attempt() });
-        if (decision === 'resend-now-fresh-connection') resent = true;
-        else out.destroy(Object.assign(new Error('the upstream closed a reused connection before answering'), { code: 'ECONNRESET' }));
+        if (decision !== 'resend-now-fresh-connection') {
+          out.destroy(Object.assign(new Error('the upstream closed a reused connection before answering'), { code: 'ECONNRESET' }));
+          return;
+        }
+        firstCopyHeldMs = attempt().heldMs;
+        resent = true;
+        reused = false;
+        connectedAt = undefined;
+        whenConnected(socket, () => (connectedAt = performance.now()));
         return;
       }
       reused = out.reusedSocket || !socket.connecting;
@@ -99,11 +114,16 @@ function send(req: UpstreamRequest, options: NodeHttpClientOptions, resent: bool
         bodyStarted = true;
         void pump(body, out, options);
       };
-      if (socket.connecting) socket.once('connect', connected);
-      else connected();
+      whenConnected(socket, connected);
     });
     if (!req.body) out.end();
   });
+}
+
+/** Runs `connected` once the socket is up: at once for a pooled one. */
+function whenConnected(socket: Socket, connected: () => void): void {
+  if (socket.connecting) socket.once('connect', connected);
+  else connected();
 }
 
 /**

@@ -41,6 +41,13 @@ export interface FailedAttempt {
   heldMs: number;
   /** This attempt was already the one resend on a fresh connection. */
   resent: boolean;
+  /**
+   * On the one resend: how long the upstream had the first copy before its
+   * pooled connection failed, in ms; undefined when not known. Within
+   * QUICK_CLOSE_MS the first copy met an idle connection the upstream had
+   * just closed (shutting down), so it was never read.
+   */
+  firstCopyHeldMs?: number;
 }
 
 /**
@@ -59,6 +66,20 @@ export function isResendable(attempt: Pick<FailedAttempt, 'method' | 'hasBody' |
   return attempt.upgrade || (!attempt.hasBody && RESENDABLE_METHODS.has(attempt.method.toUpperCase()));
 }
 
+/**
+ * Whether the upstream may have read a copy of this request before this
+ * attempt. Only the one resend has a copy before it; for a body-less GET,
+ * HEAD, OPTIONS or upgrade that copy went unread if its pooled connection
+ * failed within QUICK_CLOSE_MS: an upstream shutting down closes its idle
+ * connections (a request crossing that close is lost unread), then resets
+ * or refuses new ones, so the resend often fails too and should wait.
+ */
+function earlierCopyMayBeRead(attempt: FailedAttempt): boolean {
+  if (!attempt.resent) return false;
+  const quick = attempt.firstCopyHeldMs !== undefined && attempt.firstCopyHeldMs <= QUICK_CLOSE_MS;
+  return !(quick && isResendable(attempt));
+}
+
 /** DESIGN §6's table, row by row. */
 export function retryDecision(attempt: FailedAttempt): RetryAction {
   const resendable = isResendable(attempt);
@@ -66,9 +87,9 @@ export function retryDecision(attempt: FailedAttempt): RetryAction {
     case 'mid-response':
       return 'abort-response';
     case 'refused':
-      // The first copy already went out on a connection that then broke:
-      // whatever happens to the resend, it is not sent a third time.
-      if (attempt.resent) return 'fail-502';
+      // This is the one resend and the upstream may have read the first
+      // copy: whatever happens to the resend, no third copy.
+      if (earlierCopyMayBeRead(attempt)) return 'fail-502';
       if (resendable) return 'wait-and-resend';
       // Nothing reached the upstream; a body can go if none of it was read.
       return attempt.bodyStarted ? 'fail-502' : 'wait-and-resend';
@@ -77,7 +98,7 @@ export function retryDecision(attempt: FailedAttempt): RetryAction {
       // request it cannot have acted on goes again, once.
       return resendable && !attempt.resent ? 'resend-now-fresh-connection' : 'fail-502';
     case 'closed-fresh':
-      if (!resendable || attempt.resent) return 'fail-502';
+      if (!resendable || earlierCopyMayBeRead(attempt)) return 'fail-502';
       return attempt.heldMs <= QUICK_CLOSE_MS ? 'wait-and-resend' : 'fail-502';
   }
 }

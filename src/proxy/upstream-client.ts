@@ -42,6 +42,8 @@ export interface AttemptReport {
   heldMs: number;
   /** This was the one resend on a fresh connection. */
   resent: boolean;
+  /** On the one resend: ms the first copy's pooled connection had the request before it failed. */
+  firstCopyHeldMs?: number;
 }
 
 /**

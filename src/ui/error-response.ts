@@ -31,7 +31,9 @@ export function upstreamErrorResponse(
  * down or coming up, so the hint names the request it was handling.
  */
 function failureHint(error: UpstreamError, route: RouteEntry, request: { method: string; url: string }): string {
-  if (error.code === 'refused' && !error.resent) return startHint(route);
+  // A refused resend that was let wait (its first copy never reached the
+  // upstream) ran out of wait_ms like any refusal.
+  if (error.code === 'refused' && (!error.resent || error.retry === 'wait-and-resend')) return startHint(route);
   if (error.code === 'timeout') return `the ${route.owner} at ${route.target} did not answer in time: its console should say why`;
   const path = pathOf(request.url);
   const what = `the ${route.owner} closed the connection while handling ${request.method} ${path}`;

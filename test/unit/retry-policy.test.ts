@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { UpstreamError } from '../../src/errors.ts';
 import { type FailedAttempt, QUICK_CLOSE_MS, type RetryAction, retryDecision } from '../../src/proxy/retry-policy.ts';
-import { toUpstreamError } from '../../src/proxy/upstream-client.ts';
+import { type AttemptReport, toUpstreamError } from '../../src/proxy/upstream-client.ts';
 
 // DESIGN §6's table, every row against both columns, plus the cases the
-// prose under it adds (a body byte sent, the one resend, a held request).
+// prose under it adds (a body byte sent, the one resend, a held request,
+// and whether the one resend's first copy can have been read).
 
 type Column = { name: string; attempt: Pick<FailedAttempt, 'method' | 'hasBody' | 'bodyStarted' | 'upgrade'> };
 
@@ -30,7 +31,13 @@ const started: Column[] = [
 const quick = { heldMs: 1, resent: false };
 const held = { heldMs: QUICK_CLOSE_MS + 250, resent: false };
 
-const rows: Array<{ row: string; failure: FailedAttempt['failure']; extra: { heldMs: number; resent: boolean }; expect: [Column[], RetryAction][] }> = [
+type Extra = Pick<FailedAttempt, 'heldMs' | 'resent' | 'firstCopyHeldMs'>;
+
+/** The one resend, after a first copy whose pooled connection failed at once (never read) or after holding it. */
+const afterUnreadCopy = { resent: true, firstCopyHeldMs: 2 };
+const afterHeldCopy = { resent: true, firstCopyHeldMs: QUICK_CLOSE_MS + 250 };
+
+const rows: Array<{ row: string; failure: FailedAttempt['failure']; extra: Extra; expect: [Column[], RetryAction][] }> = [
   {
     row: 'connection refused',
     failure: 'refused',
@@ -93,7 +100,16 @@ const rows: Array<{ row: string; failure: FailedAttempt['failure']; extra: { hel
     ],
   },
   {
-    row: 'the one resend on a fresh connection was refused',
+    row: 'the one resend on a fresh connection was refused, the first copy held by the upstream',
+    failure: 'refused',
+    extra: { heldMs: 0, ...afterHeldCopy },
+    expect: [
+      [bodyless, 'fail-502'],
+      [unread, 'fail-502'],
+    ],
+  },
+  {
+    row: 'the one resend on a fresh connection was refused, how long the first copy was held not known',
     failure: 'refused',
     extra: { heldMs: 0, resent: true },
     expect: [
@@ -102,15 +118,50 @@ const rows: Array<{ row: string; failure: FailedAttempt['failure']; extra: { hel
     ],
   },
   {
-    row: 'the one resend on a fresh connection was closed at once',
+    // An upstream shutting down: its idle connection closed as the request crossed it, then nothing listens.
+    row: 'the one resend on a fresh connection was refused, the first copy lost unread on a closed pooled connection',
+    failure: 'refused',
+    extra: { heldMs: 0, ...afterUnreadCopy },
+    expect: [
+      [bodyless, 'wait-and-resend'],
+      [unread, 'fail-502'],
+    ],
+  },
+  {
+    row: 'the one resend on a fresh connection was closed at once, the first copy held by the upstream',
+    failure: 'closed-fresh',
+    extra: { heldMs: 1, ...afterHeldCopy },
+    expect: [
+      [bodyless, 'fail-502'],
+      [unread, 'fail-502'],
+    ],
+  },
+  {
+    row: 'the one resend on a fresh connection was closed at once, how long the first copy was held not known',
     failure: 'closed-fresh',
     extra: { heldMs: 1, resent: true },
     expect: [[bodyless, 'fail-502']],
   },
   {
+    // uvicorn on SIGTERM: idle connections closed (the first copy crossed that close), new ones accepted and reset.
+    row: 'the one resend on a fresh connection was closed at once, the first copy lost unread on a closed pooled connection',
+    failure: 'closed-fresh',
+    extra: { heldMs: 1, ...afterUnreadCopy },
+    expect: [
+      [bodyless, 'wait-and-resend'],
+      [unread, 'fail-502'],
+    ],
+  },
+  {
+    row: 'the one resend on a fresh connection was closed after the upstream held it, the first copy lost unread',
+    failure: 'closed-fresh',
+    extra: { heldMs: QUICK_CLOSE_MS + 250, ...afterUnreadCopy },
+    expect: [[bodyless, 'fail-502']],
+  },
+  {
     row: 'the one resend was itself on a reused connection and closed',
     failure: 'closed-reused',
-    extra: { heldMs: 1, resent: true },
+    extra: { heldMs: 1, ...afterUnreadCopy },
     expect: [[bodyless, 'fail-502']],
   },
 ];
@@ -133,12 +184,20 @@ describe('retry policy (DESIGN §6)', () => {
     expect(retryDecision({ ...get, heldMs: QUICK_CLOSE_MS })).toBe('wait-and-resend');
     expect(retryDecision({ ...get, heldMs: QUICK_CLOSE_MS + 1 })).toBe('fail-502');
   });
+
+  it('draws the same line for the first copy of the one resend', () => {
+    const resend = { method: 'GET', hasBody: false, bodyStarted: false, upgrade: false, resent: true, heldMs: 0 };
+    for (const failure of ['refused', 'closed-fresh'] as const) {
+      expect(retryDecision({ ...resend, failure, firstCopyHeldMs: QUICK_CLOSE_MS })).toBe('wait-and-resend');
+      expect(retryDecision({ ...resend, failure, firstCopyHeldMs: QUICK_CLOSE_MS + 1 })).toBe('fail-502');
+    }
+  });
 });
 
 describe('toUpstreamError: a client report becomes the policy verdict on the error', () => {
-  const report = { method: 'GET', hasBody: false, bodyStarted: false, upgrade: false, reused: false, heldMs: 1, resent: false };
+  const report: AttemptReport = { method: 'GET', hasBody: false, bodyStarted: false, upgrade: false, reused: false, heldMs: 1, resent: false };
   const failure = (code: string) => Object.assign(new Error(`connect ${code}`), { code });
-  const cases: Array<{ name: string; error: Error; attempt: typeof report; code: string; retry: RetryAction; resent: boolean }> = [
+  const cases: Array<{ name: string; error: Error; attempt: AttemptReport; code: string; retry: RetryAction; resent: boolean }> = [
     { name: 'a quick refusal', error: failure('ECONNREFUSED'), attempt: report, code: 'refused', retry: 'wait-and-resend', resent: false },
     {
       name: "a refusal long after the request went out (a runtime's own resend)",
@@ -151,6 +210,30 @@ describe('toUpstreamError: a client report becomes the policy verdict on the err
     { name: 'a reset on a pooled connection', error: failure('ECONNRESET'), attempt: { ...report, reused: true }, code: 'reset', retry: 'resend-now-fresh-connection', resent: false },
     { name: 'a reset on a fresh connection at once', error: failure('ECONNRESET'), attempt: report, code: 'reset', retry: 'wait-and-resend', resent: false },
     { name: 'a POST reset on a fresh connection', error: failure('ECONNRESET'), attempt: { ...report, method: 'POST', hasBody: true, bodyStarted: true }, code: 'reset', retry: 'fail-502', resent: false },
+    {
+      name: 'a reset of the one resend after the pooled first copy failed at once',
+      error: failure('ECONNRESET'),
+      attempt: { ...report, resent: true, firstCopyHeldMs: 3 },
+      code: 'reset',
+      retry: 'wait-and-resend',
+      resent: true,
+    },
+    {
+      name: 'a refusal of the one resend after the pooled first copy failed at once',
+      error: failure('ECONNREFUSED'),
+      attempt: { ...report, heldMs: 0, resent: true, firstCopyHeldMs: 3 },
+      code: 'refused',
+      retry: 'wait-and-resend',
+      resent: true,
+    },
+    {
+      name: 'a refusal of the one resend after the upstream held the first copy',
+      error: failure('ECONNREFUSED'),
+      attempt: { ...report, heldMs: 0, resent: true, firstCopyHeldMs: QUICK_CLOSE_MS + 100 },
+      code: 'refused',
+      retry: 'fail-502',
+      resent: true,
+    },
     { name: 'a timeout', error: failure('ETIMEDOUT'), attempt: report, code: 'timeout', retry: 'fail-502', resent: false },
   ];
   for (const c of cases) {
