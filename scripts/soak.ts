@@ -33,6 +33,15 @@ const CHAOS_MAX_S = 60;
 /** How long workers get to finish their last request once the run is over. */
 const DRAIN_MS = 90_000;
 
+const USAGE = `Usage: npm run soak -- [--minutes N] [--runtime binary|node|deno] [--quick] [--out FILE]
+
+  --minutes N   how long the traffic runs (default 30, --quick 3)
+  --runtime R   binary, node or deno (default binary)
+  --quick       uploads up to 64 MiB instead of 256 MiB, 3 minutes unless --minutes
+  --out FILE    the report (default bench/results/soak-<runtime>.md for a full
+                run of 10 minutes or more, else .tmp/soak/<runtime>.md)
+`;
+
 interface Sample {
   seconds: number;
   rss: number;
@@ -48,8 +57,13 @@ function options() {
       runtime: { type: 'string', default: 'binary' },
       quick: { type: 'boolean', default: false },
       out: { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
     },
   });
+  if (values.help) {
+    process.stdout.write(USAGE);
+    process.exit(0);
+  }
   const runtime = values.runtime as Runtime;
   if (!['binary', 'node', 'deno'].includes(runtime)) throw new Error(`--runtime must be binary, node or deno (got "${values.runtime}")`);
   const minutes = Number(values.minutes ?? (values.quick ? 3 : 30));
@@ -158,6 +172,11 @@ function buildReport(
   const closes = [...t.ws.closes].map(([code, n]) => `${n}×${code}`).join(', ') || 'none';
   lines.push(`WebSockets (200 clients, reconnecting): ${t.ws.opened} opened, ${t.ws.failedToOpen} failed to open, ${t.ws.echoes} echoes in order, ${t.ws.mismatches} out of order or wrong; closes: ${closes}.`, '');
   if (t.otherStatuses.size) lines.push(`Other statuses: ${[...t.otherStatuses].map(([s, n]) => `${n}×${s}`).join(', ')}.`, '');
+  if (t.causes.size) {
+    lines.push("502 and 504 by cause (rxroute's error, its URL left out):", '', '| kind, status: error | count |', '|---|---:|');
+    for (const [cause, n] of [...t.causes].sort((a, b) => b[1] - a[1])) lines.push(`| ${cause.replace(/\|/g, '\\|')} | ${n} |`);
+    lines.push('');
+  }
 
   // Copies per request id, as the backend logged them across every restart.
   const copies = new Map<string, { n: number; method: string; path: string }>();

@@ -27,6 +27,8 @@ export class Tally {
   readonly counts = new Map<Kind, Map<Outcome, number>>(KINDS.map((k) => [k, new Map()]));
   readonly otherStatuses = new Map<number, number>();
   readonly problems: string[] = [];
+  /** rxroute's 502/504 answers by kind and error (its URL left out), to tell a wait given up from a resend that failed. */
+  readonly causes = new Map<string, number>();
   ws = { opened: 0, failedToOpen: 0, echoes: 0, mismatches: 0, closes: new Map<number, number>() };
 
   add(kind: Kind, outcome: Outcome, detail?: string): void {
@@ -40,6 +42,15 @@ export class Tally {
     for (const row of this.counts.values()) n += row.get(outcome) ?? 0;
     return n;
   }
+}
+
+/** The `error` of rxroute's JSON error body, or its first line. */
+function errorOf(body: string): string {
+  try {
+    const error = (JSON.parse(body) as { error?: unknown }).error;
+    if (typeof error === 'string') return error;
+  } catch {}
+  return body.split('\n')[0]!.slice(0, 120);
 }
 
 const random = (min: number, max: number) => min + Math.random() * (max - min);
@@ -125,8 +136,12 @@ export class Traffic {
       progress();
       gotHead = true;
       if (res.status !== 200) {
-        await res.arrayBuffer().catch(() => undefined);
-        if (res.status === 502 || res.status === 504) return this.tally.add(kind, String(res.status) as Outcome);
+        const text = await res.text().catch(() => '');
+        if (res.status === 502 || res.status === 504) {
+          const cause = `${kind} ${res.status}: ${errorOf(text).replace(/^https?:\/\/\S+\s/, '')}`;
+          this.tally.causes.set(cause, (this.tally.causes.get(cause) ?? 0) + 1);
+          return this.tally.add(kind, String(res.status) as Outcome);
+        }
         this.tally.otherStatuses.set(res.status, (this.tally.otherStatuses.get(res.status) ?? 0) + 1);
         return this.tally.add(kind, 'other status', `HTTP ${res.status} on ${path}`);
       }
