@@ -1,5 +1,6 @@
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { addBaseline, CONTENDER_IDS } from './contenders.ts';
+import { addBaseline, CONTENDER_IDS, root } from './contenders.ts';
 
 /** What can be measured; `--measure` picks a subset. */
 export const MEASUREMENTS = ['http', 'ws', 'upload', 'cold-start', 'page-load'] as const;
@@ -21,11 +22,11 @@ export interface Options {
   /** Contender ids to run, in the bench's order. */
   contenders: string[];
   measurements: Measurement[];
-  /** Where the report is written; bench/results/latest.md only for a full, complete run. */
+  /** Absolute path the report is written to; bench/results/latest.md only for a full, complete run. */
   out: string;
   /** Page-load rounds (each loads every variant once). */
   rounds: number;
-  /** Where the page-load table is written; bench/results/page-load.md only for a full run of direct and the three runtimes. */
+  /** Absolute path the page-load table is written to; bench/results/page-load.md only for a full run of direct and the three runtimes. */
   pageLoadOut: string;
 }
 
@@ -84,9 +85,10 @@ export function readOptions(argv: string[]): Options {
     launches: wholeNumber('--launches', values.launches ?? (quick ? '2' : '5'), 1),
     contenders,
     measurements,
-    out: values.out ?? (complete ? LATEST : SCRATCH),
+    // An absolute --out is taken as given; a relative one (and the defaults) from the repository root.
+    out: resolve(root, values.out ?? (complete ? LATEST : SCRATCH)),
     rounds: wholeNumber('--rounds', values.rounds ?? (quick ? '1' : '9'), 1),
-    pageLoadOut: pageLoadComplete ? PAGE_LOAD : PAGE_LOAD_SCRATCH,
+    pageLoadOut: resolve(root, pageLoadComplete ? PAGE_LOAD : PAGE_LOAD_SCRATCH),
   };
 }
 
