@@ -39,7 +39,8 @@ const PAGE_LOAD_SCRATCH = '.tmp/bench/page-load.md';
 const USAGE = `usage: bun scripts/bench.ts [--quick] [--only ids] [--skip ids] [--measure ${MEASUREMENTS.join(',')}]
        [--seconds N] [--warm-up N] [--size 2GiB] [--runs 3] [--launches 5] [--rounds 9] [--out FILE]
        page-load (Chromium + a Vite app) is left out of --quick unless --measure names it
-       [--baseline PATH]   also measure another rxroute binary (e.g. a build of main) right after dist/rxroute
+       [--baseline PATH]   also measure an earlier rxroute build right after the current one of its runtime (repeatable):
+                           a binary (after dist/rxroute), an npm bundle .js (after node), a main.ts (after deno)
 contender ids: ${CONTENDER_IDS.join(', ')}`;
 
 export function readOptions(argv: string[]): Options {
@@ -57,7 +58,7 @@ export function readOptions(argv: string[]): Options {
       launches: { type: 'string' },
       rounds: { type: 'string' },
       out: { type: 'string' },
-      baseline: { type: 'string' },
+      baseline: { type: 'string', multiple: true },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -66,9 +67,9 @@ export function readOptions(argv: string[]): Options {
   const only = values.only === undefined ? undefined : idList('--only', values.only, CONTENDER_IDS);
   const skip = idList('--skip', values.skip ?? '', CONTENDER_IDS);
   const contenders: string[] = CONTENDER_IDS.filter((id) => (only ?? CONTENDER_IDS).includes(id) && !skip.includes(id));
-  if (values.baseline !== undefined) {
-    addBaseline(values.baseline);
-    contenders.splice(contenders.indexOf('binary') + 1, 0, 'baseline');
+  for (const path of values.baseline ?? []) {
+    const { id, after } = addBaseline(path);
+    if (contenders.includes(after)) contenders.splice(contenders.indexOf(after) + 1, 0, id);
   }
   if (contenders.length === 0) throw new Error('--only and --skip leave no contender to measure');
   const measurements =
