@@ -50,7 +50,7 @@ function send(req: UpstreamRequest, options: NodeHttpClientOptions, resent: bool
       port: origin.port || undefined,
       method: req.method,
       path: req.path,
-      headers: headerRecord(req.headers),
+      headers: req.headers,
       agent: resent ? false : agents[protocol],
     });
     out.once('close', watchAbort(req.signal, out));
@@ -186,14 +186,6 @@ function drained(out: http.ClientRequest): Promise<void> {
     out.once('drain', done);
     out.once('close', closed);
   });
-}
-
-function headerRecord(headers: Headers): Record<string, string | string[]> {
-  const record: Record<string, string | string[]> = {};
-  headers.forEach((value, name) => {
-    record[name] = value;
-  });
-  return record;
 }
 
 function toResponse(res: IncomingMessage, options: NodeHttpClientOptions): Response {
