@@ -16,8 +16,12 @@ export interface UpstreamRequest {
   /** Final headers: hop-by-hop removed, Host and X-Forwarded-* set; lowercase names. */
   headers: HeaderRecord;
   body: ReadableStream<Uint8Array> | null;
-  /** Aborted when the client goes away; the upstream request must end too. */
-  signal: AbortSignal;
+  /**
+   * Aborted when the client goes away; the upstream request must end too.
+   * May be a getter that makes the signal on first read: read it only when
+   * it is needed.
+   */
+  readonly signal: AbortSignal;
 }
 
 /**
