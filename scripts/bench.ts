@@ -5,8 +5,8 @@
 // start. Modules in scripts/bench/.
 // Usage: bun scripts/bench.ts [--quick] [--only ids] [--skip ids] [--measure …] (--help for all)
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { CONTENDERS, findExecutable, root, type Contender } from './bench/contenders.ts';
+import { dirname } from 'node:path';
+import { CONTENDERS, findExecutable, type Contender } from './bench/contenders.ts';
 import { killRunning, launch, message, type Proxy } from './bench/launch.ts';
 import { readOptions, UsageRequest, type Measurement, type Options } from './bench/options.ts';
 import { headerLine, renderReport, type ColdStart, type Outcome, type Results, type Row } from './bench/report.ts';
@@ -192,8 +192,7 @@ async function main(): Promise<number> {
   return harnessBroken(results) || pageLoadBroken ? 1 : 0;
 }
 
-function write(path: string, text: string): void {
-  const file = join(root, path);
+function write(file: string, text: string): void {
   mkdirSync(dirname(file), { recursive: true });
   writeFileSync(file, text);
 }

@@ -105,20 +105,32 @@ export const CONTENDERS: Contender[] = [
 ];
 
 /**
- * `--baseline PATH`: another rxroute binary (an earlier build) measured right
- * after `dist/rxroute` in the same run, for before/after ratios.
+ * `--baseline PATH`: an earlier build of rxroute measured right after the
+ * current one of the same runtime, in the same run, for before/after ratios:
+ * a binary (after `dist/rxroute`), an npm bundle `….js` (run by Node, after
+ * `rxroute node`) or a `main.ts` (run by Deno, after `rxroute deno`).
+ * Returns the id it was added as and the id it follows.
  */
-export function addBaseline(path: string): void {
+export function addBaseline(path: string): { id: string; after: Runtime } {
   const file = resolve(path);
-  const base = rxroute('binary', `an earlier build: \`${path}\``);
+  const runtime: Runtime = file.endsWith('.js') ? 'node' : file.endsWith('.ts') ? 'deno' : 'binary';
+  const id = runtime === 'binary' ? 'baseline' : `baseline-${runtime}`;
+  const base = rxroute(runtime, `an earlier build: \`${path}\``);
   const contender: Contender = {
     ...base,
-    id: 'baseline',
-    name: 'rxroute baseline',
+    id,
+    name: runtime === 'binary' ? 'rxroute baseline' : `rxroute ${runtime} baseline`,
     missing: () => (existsSync(file) ? undefined : `${path} not found`),
-    prepare: (upstream, port, dir) => ({ ...base.prepare!(upstream, port, dir), file }),
+    prepare(upstream, port, dir) {
+      const launched = base.prepare!(upstream, port, dir);
+      if (runtime === 'binary') return { ...launched, file };
+      // The current build's entry file is the last argument before rxroute's own options.
+      const at = launched.args.indexOf('--port') - 1;
+      return { ...launched, args: launched.args.map((a, i) => (i === at ? file : a)) };
+    },
   };
-  CONTENDERS.splice(CONTENDERS.findIndex((c) => c.id === 'binary') + 1, 0, contender);
+  CONTENDERS.splice(CONTENDERS.findIndex((c) => c.id === runtime) + 1, 0, contender);
+  return { id, after: runtime };
 }
 
 /** rxroute on one runtime, every route (backend, frontend, Django) pointed at the upstream; no request log. */

@@ -1,5 +1,6 @@
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { addBaseline, CONTENDER_IDS } from './contenders.ts';
+import { addBaseline, CONTENDER_IDS, root } from './contenders.ts';
 
 /** What can be measured; `--measure` picks a subset. */
 export const MEASUREMENTS = ['http', 'ws', 'upload', 'cold-start', 'page-load'] as const;
@@ -21,11 +22,11 @@ export interface Options {
   /** Contender ids to run, in the bench's order. */
   contenders: string[];
   measurements: Measurement[];
-  /** Where the report is written; bench/results/latest.md only for a full, complete run. */
+  /** Absolute path the report is written to; bench/results/latest.md only for a full, complete run. */
   out: string;
   /** Page-load rounds (each loads every variant once). */
   rounds: number;
-  /** Where the page-load table is written; bench/results/page-load.md only for a full run of direct and the three runtimes. */
+  /** Absolute path the page-load table is written to; bench/results/page-load.md only for a full run of direct and the three runtimes. */
   pageLoadOut: string;
 }
 
@@ -38,7 +39,8 @@ const PAGE_LOAD_SCRATCH = '.tmp/bench/page-load.md';
 const USAGE = `usage: bun scripts/bench.ts [--quick] [--only ids] [--skip ids] [--measure ${MEASUREMENTS.join(',')}]
        [--seconds N] [--warm-up N] [--size 2GiB] [--runs 3] [--launches 5] [--rounds 9] [--out FILE]
        page-load (Chromium + a Vite app) is left out of --quick unless --measure names it
-       [--baseline PATH]   also measure another rxroute binary (e.g. a build of main) right after dist/rxroute
+       [--baseline PATH]   also measure an earlier rxroute build right after the current one of its runtime (repeatable):
+                           a binary (after dist/rxroute), an npm bundle .js (after node), a main.ts (after deno)
 contender ids: ${CONTENDER_IDS.join(', ')}`;
 
 export function readOptions(argv: string[]): Options {
@@ -56,7 +58,7 @@ export function readOptions(argv: string[]): Options {
       launches: { type: 'string' },
       rounds: { type: 'string' },
       out: { type: 'string' },
-      baseline: { type: 'string' },
+      baseline: { type: 'string', multiple: true },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -65,9 +67,9 @@ export function readOptions(argv: string[]): Options {
   const only = values.only === undefined ? undefined : idList('--only', values.only, CONTENDER_IDS);
   const skip = idList('--skip', values.skip ?? '', CONTENDER_IDS);
   const contenders: string[] = CONTENDER_IDS.filter((id) => (only ?? CONTENDER_IDS).includes(id) && !skip.includes(id));
-  if (values.baseline !== undefined) {
-    addBaseline(values.baseline);
-    contenders.splice(contenders.indexOf('binary') + 1, 0, 'baseline');
+  for (const path of values.baseline ?? []) {
+    const { id, after } = addBaseline(path);
+    if (contenders.includes(after)) contenders.splice(contenders.indexOf(after) + 1, 0, id);
   }
   if (contenders.length === 0) throw new Error('--only and --skip leave no contender to measure');
   const measurements =
@@ -84,9 +86,10 @@ export function readOptions(argv: string[]): Options {
     launches: wholeNumber('--launches', values.launches ?? (quick ? '2' : '5'), 1),
     contenders,
     measurements,
-    out: values.out ?? (complete ? LATEST : SCRATCH),
+    // An absolute --out is taken as given; a relative one (and the defaults) from the repository root.
+    out: resolve(root, values.out ?? (complete ? LATEST : SCRATCH)),
     rounds: wholeNumber('--rounds', values.rounds ?? (quick ? '1' : '9'), 1),
-    pageLoadOut: pageLoadComplete ? PAGE_LOAD : PAGE_LOAD_SCRATCH,
+    pageLoadOut: resolve(root, pageLoadComplete ? PAGE_LOAD : PAGE_LOAD_SCRATCH),
   };
 }
 

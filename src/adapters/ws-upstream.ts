@@ -13,12 +13,8 @@ const REFUSAL_BODY_LIMIT = 64 * 1024;
 
 export const connectUpstreamSocket: ConnectUpstreamSocket = (url, { protocols, headers, signal }, handlers) =>
   new Promise((resolve, reject) => {
-    const record: Record<string, string> = {};
-    headers.forEach((value, name) => {
-      record[name] = value;
-    });
     const ws = new WebSocket(url, protocols, {
-      headers: record,
+      headers,
       // Frames are relayed as they are; compression is per hop and costs CPU.
       perMessageDeflate: false,
       maxPayload: MAX_MESSAGE_BYTES,

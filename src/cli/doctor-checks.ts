@@ -81,7 +81,7 @@ async function rxrouteVersionAt(origin: string, runtime: Runtime): Promise<strin
       origin,
       path: '/__rxroute/health',
       method: 'GET',
-      headers: new Headers({ host: new URL(origin).host, accept: 'application/json' }),
+      headers: { host: new URL(origin).host, accept: 'application/json' },
       body: null,
       // rxroute's health endpoint probes its upstreams first (1 s at most).
       signal: AbortSignal.timeout(2000),

@@ -43,7 +43,12 @@ export async function forwardHttp(
     method: req.method,
     headers,
     body: hasBody ? req.body : null,
-    signal: req.signal,
+    // Read when the client asks for it: @hono/node-server makes a request's
+    // AbortController on first access, and the node:http client asks only
+    // for exchanges still open after a few ms.
+    get signal() {
+      return req.signal;
+    },
   });
   return relayResponse(req, res, url.origin, ctx.upstreamOrigins);
 }

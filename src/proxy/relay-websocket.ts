@@ -1,4 +1,5 @@
 import type { ClientSocket, ClientSocketHandlers } from '../runtime.ts';
+import type { HeaderRecord } from './forward-headers.ts';
 import type { ConnectUpstreamSocket, UpstreamSocket } from './upstream-socket.ts';
 
 // WebSocket relay (DESIGN §5): the upstream handshake happens first, so the
@@ -48,15 +49,15 @@ const OWN_HANDSHAKE = ['sec-websocket-key', 'sec-websocket-version', 'sec-websoc
 export async function relayWebSocket(
   req: Request,
   target: string,
-  upstreamHeaders: Headers,
+  upstreamHeaders: HeaderRecord,
   ctx: RelayContext,
 ): Promise<Response> {
   const protocols = (req.headers.get('sec-websocket-protocol') ?? '')
     .split(',')
     .map((p) => p.trim())
     .filter(Boolean);
-  const headers = new Headers(upstreamHeaders);
-  for (const name of OWN_HANDSHAKE) headers.delete(name);
+  const headers: HeaderRecord = Object.assign(Object.create(null), upstreamHeaders);
+  for (const name of OWN_HANDSHAKE) delete headers[name];
 
   // Upstream messages that arrive before the client side is open wait here,
   // in order. The client opens right after the 101, so this stays tiny.

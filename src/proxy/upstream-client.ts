@@ -1,4 +1,5 @@
 import { UpstreamError } from '../errors.ts';
+import type { HeaderRecord } from './forward-headers.ts';
 import { type Failure, isResendable, QUICK_CLOSE_MS, type RetryAction, retryDecision } from './retry-policy.ts';
 
 // What the core needs from a runtime to talk to an upstream. Adapters supply
@@ -12,11 +13,15 @@ export interface UpstreamRequest {
   /** Request target: path plus the client's raw query, never re-encoded. */
   path: string;
   method: string;
-  /** Final headers: hop-by-hop removed, Host and X-Forwarded-* set. */
-  headers: Headers;
+  /** Final headers: hop-by-hop removed, Host and X-Forwarded-* set; lowercase names. */
+  headers: HeaderRecord;
   body: ReadableStream<Uint8Array> | null;
-  /** Aborted when the client goes away; the upstream request must end too. */
-  signal: AbortSignal;
+  /**
+   * Aborted when the client goes away; the upstream request must end too.
+   * May be a getter that makes the signal on first read: read it only when
+   * it is needed.
+   */
+  readonly signal: AbortSignal;
 }
 
 /**

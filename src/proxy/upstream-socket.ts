@@ -23,7 +23,8 @@ export interface UpstreamSocketHandlers {
 
 export interface UpstreamSocketOptions {
   protocols: string[];
-  headers: Headers;
+  /** Forward-ready handshake headers, lowercase names (forward-headers.ts). */
+  headers: Record<string, string>;
   signal?: AbortSignal;
 }
 
