@@ -1,4 +1,5 @@
 import type { ServerWebSocket } from 'bun';
+import { isBodyless } from '../proxy/forward-http.ts';
 import { MAX_MESSAGE_BYTES, QUEUE_LIMIT_BYTES } from '../proxy/relay-websocket.ts';
 import { fetchClient } from '../proxy/upstream-client.ts';
 import type { Bindings, ClientSocket, ClientSocketHandlers, RunningServer, Runtime } from '../runtime.ts';
@@ -53,9 +54,6 @@ const websocket = {
  */
 const KEEP_LENGTH_LIMIT = 1024 * 1024;
 
-/** Statuses whose responses never have a body (RFC 9110 §6.4.1), and HEAD's answers. */
-const NULL_BODY = new Set([101, 103, 204, 205, 304]);
-
 /**
  * `res.body` is not looked at before `blob()`: on a fetch Response the first
  * read of `.body` makes a JS ReadableStream, and the body is then read
@@ -64,7 +62,7 @@ const NULL_BODY = new Set([101, 103, 204, 205, 304]);
  * (about 8 µs more CPU per 64 KiB response).
  */
 function framed(method: string, res: Response): Response | Promise<Response> {
-  if (method === 'HEAD' || NULL_BODY.has(res.status)) return res;
+  if (isBodyless(method, res.status)) return res;
   const length = res.headers.get('content-length');
   if (length !== null && Number(length) <= KEEP_LENGTH_LIMIT) {
     return res.blob().then(

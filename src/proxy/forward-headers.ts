@@ -34,6 +34,11 @@ function isHopByHopName(name: string): boolean {
   return HOP_BY_HOP.has(name) || name.startsWith('proxy-');
 }
 
+/** X-Forwarded-Proto for a request the client sent to this URL (or origin). */
+export function protoOf(clientUrl: string): 'http' | 'https' {
+  return clientUrl.startsWith('https:') ? 'https' : 'http';
+}
+
 export interface ForwardOptions {
   /** The client's IP address as the server saw it, if the runtime knows it. */
   clientAddress: string | undefined;

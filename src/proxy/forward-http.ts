@@ -1,5 +1,5 @@
 import { RequestError } from '../errors.ts';
-import { isRelayable, rewriteLocation, stripHopByHop, upstreamRequestHeaders } from './forward-headers.ts';
+import { isRelayable, protoOf, rewriteLocation, stripHopByHop, upstreamRequestHeaders } from './forward-headers.ts';
 import type { UpstreamClient } from './upstream-client.ts';
 
 // One proxied HTTP exchange (DESIGN §3) as a few named steps. Bodies are
@@ -21,6 +21,11 @@ export interface ForwardContext {
 /** Statuses whose responses never have a body (RFC 9110 §6.4.1). */
 const NULL_BODY = new Set([101, 103, 204, 205, 304]);
 
+/** Whether a response to this method with this status never has a body (HEAD's answers included). */
+export function isBodyless(method: string, status: number): boolean {
+  return method === 'HEAD' || NULL_BODY.has(status);
+}
+
 export async function forwardHttp(
   req: Request,
   /** `path`: dot-segments resolved; `query`: raw, with its `?`; `origin`: as the client used. */
@@ -35,7 +40,7 @@ export async function forwardHttp(
     upstreamHost: target.host,
     changeOrigin: route.changeOrigin,
     hasBody,
-    proto: url.origin.startsWith('https:') ? 'https' : 'http',
+    proto: protoOf(url.origin),
   });
   const res = await ctx.upstream({
     origin: target.origin,
@@ -89,7 +94,7 @@ function relayResponse(
   routerOrigin: string,
   upstreamOrigins: ReadonlySet<string>,
 ): Response {
-  const bodyless = req.method === 'HEAD' || NULL_BODY.has(res.status);
+  const bodyless = isBodyless(req.method, res.status);
   // Most responses need no change (an upstream client that already dropped
   // the hop-by-hop headers): hand them on without copying.
   if (isRelayable(res.headers) && (!bodyless || res.body === null)) return res;

@@ -1,7 +1,7 @@
 import type { Context } from 'hono';
 import type { RouteEntry } from '../routing/route-table.ts';
 import type { Bindings, RouterEnv } from '../runtime.ts';
-import { upstreamRequestHeaders } from './forward-headers.ts';
+import { protoOf, upstreamRequestHeaders } from './forward-headers.ts';
 import { forwardHttp, upstreamTarget } from './forward-http.ts';
 import { relayWebSocket } from './relay-websocket.ts';
 import type { UpstreamClient } from './upstream-client.ts';
@@ -72,7 +72,7 @@ export function proxyRequest(ctx: ProxyContext) {
       upstreamHost: target.host,
       changeOrigin: route.changeOrigin,
       hasBody: false,
-      proto: req.url.startsWith('https:') ? 'https' : 'http',
+      proto: protoOf(req.url),
     });
     const relays = ctx.relays;
     return ctx.withWait(req, route.target, () =>
