@@ -1,7 +1,8 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { chmodSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { delimiter, dirname, join } from 'node:path';
+import { dirname } from 'node:path';
+import { which } from './child-process.ts';
 import type { HostFiles } from '../tls/host-files.ts';
 
 // HostFiles on node:fs, node:os and node:child_process, which Bun, Deno and
@@ -40,16 +41,7 @@ export const hostFiles: HostFiles = {
       return [];
     }
   },
-  hasCommand(name) {
-    if (process.platform === 'win32') return spawnSync('where', [name], { stdio: 'ignore' }).status === 0;
-    return (process.env.PATH ?? '').split(delimiter).some((dir) => {
-      try {
-        return statSync(join(dir, name)).isFile();
-      } catch {
-        return false;
-      }
-    });
-  },
+  hasCommand: (name) => which(name, process.env.PATH) !== undefined,
   run(argv) {
     return new Promise((resolve) => {
       const child = spawn(argv[0]!, argv.slice(1), { stdio: 'inherit' });
