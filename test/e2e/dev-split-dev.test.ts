@@ -44,7 +44,8 @@ describe('rxroute dev in a reflex-django project (split_dev)', () => {
     const html = await login.text();
     expect(html).toContain('Django administration');
     expect(html).toContain('csrfmiddlewaretoken');
-    const direct = await fetch(`http://127.0.0.1:${stack.backendPort}/admin/login/`);
+    // Straight to the backend, which its reloader may be restarting (rxroute would wait; this fetch does not).
+    const direct = await fetchWhileRefused(`http://127.0.0.1:${stack.backendPort}/admin/login/`);
     expect(direct.status).toBe(404);
     await stack.run.waitForLine((line) => /^django\s+│ .*"GET \/admin\/login\/ HTTP\/1\.1" 200/.test(line), 'runserver logging the request');
   });
@@ -75,3 +76,17 @@ describe('rxroute dev in a reflex-django project (split_dev)', () => {
     expect(result.openPorts).toEqual([]);
   });
 });
+
+/** fetch, tried again every 200 ms for up to 10 s while the connection is refused. */
+async function fetchWhileRefused(url: string): Promise<Response> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    try {
+      return await fetch(url);
+    } catch (error) {
+      const code = (error as { cause?: { code?: string } }).cause?.code;
+      if (code !== 'ECONNREFUSED' || Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+}
