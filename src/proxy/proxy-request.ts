@@ -1,6 +1,5 @@
-import type { Context } from 'hono';
 import type { RouteEntry } from '../routing/route-table.ts';
-import type { Bindings, RouterEnv } from '../runtime.ts';
+import type { Bindings } from '../runtime.ts';
 import { protoOf, upstreamRequestHeaders } from './forward-headers.ts';
 import { forwardHttp, upstreamTarget } from './forward-http.ts';
 import { relayWebSocket } from './relay-websocket.ts';
@@ -24,14 +23,13 @@ export interface ProxyContext {
 export type ProxiedRoute = RouteEntry & { target: string };
 
 export function proxyRequest(ctx: ProxyContext) {
-  return (c: Context<RouterEnv>, route: ProxiedRoute, url: URL): Promise<Response> | Response => {
-    const req = c.req.raw;
+  /** `onAccepted` runs when a WebSocket upgrade was accepted (the log then records 101). */
+  return (req: Request, env: Bindings | undefined, route: ProxiedRoute, url: URL, onAccepted: () => void): Promise<Response> | Response => {
     const queryAt = req.url.indexOf('?');
     const query = queryAt === -1 ? '' : req.url.slice(queryAt);
-    const clientAddress = c.env?.remoteAddress;
+    const clientAddress = env?.remoteAddress;
     if (req.headers.get('upgrade')?.toLowerCase() === 'websocket') {
-      const onAccepted = () => c.set('upgraded', true);
-      return upgrade(req, url.pathname, query, route, clientAddress, c.env?.acceptWebSocket, onAccepted);
+      return upgrade(req, url.pathname, query, route, clientAddress, env?.acceptWebSocket, onAccepted);
     }
     return ctx.withWait(req, route.target, () =>
       forwardHttp(

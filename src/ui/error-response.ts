@@ -134,3 +134,8 @@ function reloadWhenBack(upstream: string, origin: string): string {
 export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
 }
+
+/** A JSON answer typed `application/json`, as Hono's `c.json` sends it (Bun's `Response.json` adds a charset). */
+export function jsonAnswer(body: unknown, status: number): Response {
+  return new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
+}
