@@ -140,7 +140,7 @@ export function createRuntime(): Runtime {
           maxRequestBodySize: Number.MAX_SAFE_INTEGER,
           // The 10 s idle timeout would cut quiet SSE streams and long-polls.
           idleTimeout: 0,
-          async fetch(req, srv) {
+          fetch(req, srv) {
             let upgraded = false;
             const bindings: Bindings = { remoteAddress: srv.requestIP(req)?.address };
             if (req.headers.get('upgrade')?.toLowerCase() === 'websocket') {
@@ -150,9 +150,10 @@ export function createRuntime(): Runtime {
                 return upgraded ? new Response(null) : undefined;
               };
             }
-            const res = await fetch(req, bindings);
             // After an upgrade Bun owns the socket; the handler returns nothing.
-            return upgraded ? undefined : framed(req.method, res);
+            const answer = (res: Response) => (upgraded ? undefined : framed(req.method, res));
+            const res = fetch(req, bindings);
+            return res instanceof Response ? answer(res) : res.then(answer);
           },
         });
       } catch (error) {

@@ -26,7 +26,7 @@ export function isBodyless(method: string, status: number): boolean {
   return method === 'HEAD' || NULL_BODY.has(status);
 }
 
-export async function forwardHttp(
+export function forwardHttp(
   req: Request,
   /** `path`: dot-segments resolved; `query`: raw, with its `?`; `origin`: as the client used. */
   url: { path: string; query: string; origin: string },
@@ -42,7 +42,7 @@ export async function forwardHttp(
     hasBody,
     proto: protoOf(url.origin),
   });
-  const res = await ctx.upstream({
+  const sent = ctx.upstream({
     origin: target.origin,
     path: target.path,
     method: req.method,
@@ -55,7 +55,7 @@ export async function forwardHttp(
       return req.signal;
     },
   });
-  return relayResponse(req, res, url.origin, ctx.upstreamOrigins);
+  return sent.then((res) => relayResponse(req, res, url.origin, ctx.upstreamOrigins));
 }
 
 /**

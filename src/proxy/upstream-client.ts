@@ -70,12 +70,26 @@ export interface AttemptReport {
  *   never sent a third time (toUpstreamError).
  */
 export function fetchClient(fetchImpl: typeof fetch = fetch): UpstreamClient {
-  return async ({ origin, path, method, headers, body, signal }) => {
+  // Plain promise chains, not async functions: this runs once per proxied
+  // request, and each async layer costs a promise and a microtask turn.
+  return ({ origin, path, method, headers, body, signal }) => {
     const url = origin + path;
     const resendable = isResendable({ method, hasBody: body !== null, upgrade: false });
     const started = performance.now();
+    const failed = (error: unknown): never => {
+      throw toUpstreamError(error, url, {
+        method,
+        hasBody: body !== null,
+        bodyStarted: body !== null && body.locked,
+        upgrade: false,
+        reused: false,
+        heldMs: performance.now() - started,
+        resent: false,
+      });
+    };
+    let sent: Promise<Response>;
     try {
-      return await fetchImpl(url, {
+      sent = fetchImpl(url, {
         method,
         headers,
         body,
@@ -87,16 +101,9 @@ export function fetchClient(fetchImpl: typeof fetch = fetch): UpstreamClient {
         ...(body === null && !resendable ? { keepalive: false } : {}),
       } as RequestInit);
     } catch (error) {
-      throw toUpstreamError(error, url, {
-        method,
-        hasBody: body !== null,
-        bodyStarted: body !== null && body.locked,
-        upgrade: false,
-        reused: false,
-        heldMs: performance.now() - started,
-        resent: false,
-      });
+      sent = Promise.reject(error);
     }
+    return sent.catch(failed);
   };
 }
 
