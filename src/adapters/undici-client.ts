@@ -238,9 +238,51 @@ class AbortError extends Error {
 
 /** The response head as received (latin1, as node:http read it) and the body as a stream. */
 function toResponse(status: number, statusText: string, raw: Buffer[] | null, body: UpstreamBody | undefined): Response {
+  return new Response(body ? body.stream() : null, { status, statusText, headers: responseHeaders(raw) });
+}
+
+/**
+ * The upstream's header lines, less the framing ones every keep-alive
+ * answer carries (`Connection: keep-alive`, `Keep-Alive`,
+ * `Transfer-Encoding`): hop-by-hop (RFC 9110 §7.6.1), so the relay would
+ * drop them anyway, and without them a Node upstream's answer (Vite's)
+ * goes to the client as it is instead of through a copy of its head. A
+ * Connection header that names other headers keeps them all, for the relay
+ * to strip with the names it lists.
+ */
+function responseHeaders(raw: Buffer[] | null): Headers {
   const headers = new Headers();
-  if (raw) for (let i = 0; i + 1 < raw.length; i += 2) headers.append(raw[i]!.toString('latin1'), raw[i + 1]!.toString('latin1'));
-  return new Response(body ? body.stream() : null, { status, statusText, headers });
+  if (!raw) return headers;
+  let held: string[] | undefined;
+  let namesOthers = false;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i]!.toString('latin1');
+    const value = raw[i + 1]!.toString('latin1');
+    if (isFraming(name)) {
+      (held ??= []).push(name, value);
+      if (name.length === 10 && name.toLowerCase() === 'connection') namesOthers ||= !onlyConnectionOptions(value);
+    } else headers.append(name, value);
+  }
+  if (held && namesOthers) for (let i = 0; i < held.length; i += 2) headers.append(held[i]!, held[i + 1]!);
+  return headers;
+}
+
+/** Connection, Keep-Alive (both 10 characters) or Transfer-Encoding, in any case. */
+function isFraming(name: string): boolean {
+  if (name.length === 10) {
+    const lower = name.toLowerCase();
+    return lower === 'connection' || lower === 'keep-alive';
+  }
+  return name.length === 17 && name.toLowerCase() === 'transfer-encoding';
+}
+
+/** A Connection value of only `keep-alive` / `close`: it names no other header. */
+function onlyConnectionOptions(value: string): boolean {
+  for (const token of value.split(',')) {
+    const option = token.trim().toLowerCase();
+    if (option !== 'keep-alive' && option !== 'close' && option !== '') return false;
+  }
+  return true;
 }
 
 export { takeUnreadBody } from './upstream-body.ts';
