@@ -4,19 +4,20 @@ import type { IncomingMessage, OutgoingHttpHeaders, Server, ServerResponse } fro
 import { constants, createSecureServer, Http2ServerRequest, type Http2ServerResponse, type Http2Session } from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import type { Runtime } from '../runtime.ts';
-import { nodeHttpClient, takeUnreadBody } from './node-http-client.ts';
 import { handleUpgrades } from './node-upgrade.ts';
 import { processCapabilities } from './child-process.ts';
 import { nodeStreamOut } from './console-out.ts';
 import { tcpProbe } from './probe.ts';
+import { undiciClient, takeUnreadBody } from './undici-client.ts';
+import type { UpstreamBody } from './upstream-body.ts';
 import { staticFiles } from './static-files.ts';
 import { connectUpstreamSocket } from './ws-upstream.ts';
 import { hostFiles } from './host-files.ts';
 import { bindFailure, displayUrl, readTextFile, withHostFromAuthority } from './shared.ts';
 
-// Node: @hono/node-server for the server, node:http for upstreams. A
-// proxied body goes from the upstream's IncomingMessage straight into the
-// ServerResponse; everything else is written by @hono/node-server.
+// Node: @hono/node-server for the server, undici for upstreams. A proxied
+// body goes from undici's dispatch handler straight into the ServerResponse;
+// everything else is written by @hono/node-server.
 
 export function createRuntime(): Runtime {
   const out = nodeStreamOut();
@@ -29,7 +30,7 @@ export function createRuntime(): Runtime {
     readTextFile,
     isTTY: Boolean(process.stdout.isTTY),
     out,
-    upstream: nodeHttpClient(),
+    upstream: undiciClient(),
     connectSocket: connectUpstreamSocket,
     hostFiles,
     files: staticFiles(),
@@ -65,7 +66,7 @@ export function createRuntime(): Runtime {
             try {
               sendUpstreamBody(res, upstream, env.outgoing as ServerResponse | Http2ServerResponse);
             } catch (error) {
-              upstream.destroy();
+              upstream.cancel(error);
               throw error;
             }
             return RESPONSE_ALREADY_SENT;
@@ -128,51 +129,50 @@ let cacheKey: symbol | false | undefined;
 const DEFAULT_CONTENT_TYPE = 'text/plain; charset=UTF-8';
 
 /**
- * Writes the response head and pipes the upstream's body into the client's
+ * Writes the response head and the upstream's body into the client's
  * response with backpressure. A body that has already arrived whole goes out
  * with the head in one write; otherwise the head is sent at once, so a quiet
  * stream (SSE, a long-poll) shows its headers before its first byte.
  */
-function sendUpstreamBody(res: Response, from: IncomingMessage, client: ServerResponse | Http2ServerResponse): void {
+function sendUpstreamBody(res: Response, from: UpstreamBody, client: ServerResponse | Http2ServerResponse): void {
   // Http2ServerResponse has ServerResponse's write/end/drain; only its
   // end-of-life goes through its stream.
   const h2 = 'stream' in client ? client.stream : undefined;
   const to = client as ServerResponse;
   if (h2 ? h2.destroyed : to.destroyed) {
     // The client left while the upstream was answering.
-    from.destroy();
+    from.cancel();
     return;
   }
   to.writeHead(res.status, outgoingHeaders(res.headers));
   if (from.complete) {
-    const body = from.read() as Buffer | null;
-    // Lets 'end' fire, which hands the keep-alive socket back to the agent.
-    from.resume();
-    to.end(body ?? undefined);
+    to.end(from.whole());
     return;
   }
   // Over h2, writeHead already sent the HEADERS frame.
-  if (from.readableLength === 0 && !h2) to.flushHeaders();
+  if (from.buffered === 0 && !h2) to.flushHeaders();
+  let over = false;
   const resume = () => from.resume();
-  from.on('data', (chunk: Buffer) => {
-    if (!to.write(chunk)) from.pause();
-  });
-  from.on('end', () => {
-    to.off('drain', resume);
-    to.end();
-  });
-  // An upstream that dies mid-body must not look like a complete response.
-  // Over h2 a plain destroy() resets with NO_ERROR, which clients read as a
-  // clean end: reset with INTERNAL_ERROR instead (RFC 9113 §8.1).
-  from.on('close', () => {
-    if (from.complete) return;
-    if (h2) h2.close(constants.NGHTTP2_INTERNAL_ERROR);
-    else to.destroy();
-  });
   to.on('drain', resume);
-  // The client left: stop reading from the upstream.
+  // The client left: stop the upstream exchange.
   to.on('close', () => {
-    if (!from.readableEnded) from.destroy();
+    if (!over) from.cancel();
+  });
+  from.pipe({
+    write: (chunk) => to.write(chunk),
+    end() {
+      over = true;
+      to.off('drain', resume);
+      to.end();
+    },
+    // An upstream that dies mid-body must not look like a complete response.
+    // Over h2 a plain destroy() resets with NO_ERROR, which clients read as a
+    // clean end: reset with INTERNAL_ERROR instead (RFC 9113 §8.1).
+    fail() {
+      over = true;
+      if (h2) h2.close(constants.NGHTTP2_INTERNAL_ERROR);
+      else to.destroy();
+    },
   });
 }
 

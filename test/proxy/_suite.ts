@@ -273,6 +273,36 @@ export function addTests(runtime: Runtime): void {
           });
         });
 
+        it('sends an upload that waited for 100 Continue (as curl does) on with its Content-Length', async () => {
+          const body = randomBytes(200_000);
+          const { hostname, port } = new URL(router.url);
+          const res = await within(
+            new Promise<RawResponse>((resolve, reject) => {
+              const req = http.request({
+                hostname,
+                port,
+                method: 'POST',
+                path: '/t/expect-post',
+                agent: false,
+                headers: { host, expect: '100-continue', 'content-length': body.length },
+              });
+              // The body goes only once the router has said to continue.
+              req.on('continue', () => req.end(body));
+              req.on('response', (r) => readResponse(r).then(resolve, reject));
+              req.on('error', reject);
+            }),
+            5_000,
+            'the upload sent after 100 Continue',
+          );
+          const echo = parseEcho(res);
+          expect({ status: res.status, contentLength: echo.headers['content-length'], length: echo.bodyLength, sha256: echo.bodySha256 }).toEqual({
+            status: 200,
+            contentLength: '200000',
+            length: body.length,
+            sha256: sha256(body),
+          });
+        });
+
         it('passes a chunked request body intact', async () => {
           const chunks = [randomBytes(50_000), randomBytes(70_000), Buffer.from('tail')];
           const echo = parseEcho(await send(router.url, { method: 'POST', path: '/t/chunked-post', body: chunks }));

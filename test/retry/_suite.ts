@@ -165,9 +165,17 @@ export function addTests(runtime: Runtime): void {
       cleanup.push(() => upstream.close());
       const router = await routerFor(upstream.url);
       expect(await send(router, '/ping', 'prime-1')).toEqual({ status: 200, body: 'served prime-1' });
+      // Let the first exchange's connection go back to the pool, so the next request reuses it.
+      await sleep(50);
+      const silent = upstream.silentConnections;
       expect(await send(router, '/ping', 'stale-get')).toEqual({ status: 200, body: 'served stale-get' });
       expect(upstream.copies('stale-get')).toBe(1);
+      // Sent again at once: the client knew the connection was a reused one,
+      // so it did not wait for the upstream (a liveness probe) as for a fresh one.
+      await sleep(100);
+      expect(upstream.silentConnections).toBe(silent);
       expect(await send(router, '/ping', 'prime-2')).toEqual({ status: 200, body: 'served prime-2' });
+      await sleep(50);
       const post = await send(router, '/api/order', 'stale-post', { method: 'POST', body: 'z'.repeat(1000), headers: { 'content-type': 'text/plain' } });
       expect(post.status).toBe(502);
       expect(JSON.parse(post.body).hint).toContain('closed the connection while handling POST /api/order');

@@ -137,6 +137,8 @@ export class StaleKeepAliveUpstream {
   private readonly server = net.createServer((socket) => this.serve(socket));
   private readonly sockets = new Set<net.Socket>();
   port = 0;
+  /** Connections closed without a byte received: a liveness probe's, never a request's. */
+  silentConnections = 0;
 
   get url(): string {
     return `http://127.0.0.1:${this.port}`;
@@ -158,11 +160,16 @@ export class StaleKeepAliveUpstream {
 
   private serve(socket: net.Socket): void {
     this.sockets.add(socket);
-    socket.once('close', () => this.sockets.delete(socket));
+    let received = 0;
+    socket.once('close', () => {
+      this.sockets.delete(socket);
+      if (received === 0) this.silentConnections++;
+    });
     socket.on('error', () => {});
     let buffered = Buffer.alloc(0);
     let served = 0;
     socket.on('data', (chunk: Buffer) => {
+      received += chunk.length;
       if (served > 0) {
         socket.resetAndDestroy();
         return;
