@@ -5,11 +5,12 @@ import type { Socket } from 'node:net';
 import { UpstreamError } from '../errors.ts';
 import { retryDecision } from '../proxy/retry-policy.ts';
 import { toUpstreamError, type UpstreamClient, type UpstreamRequest } from '../proxy/upstream-client.ts';
+import { watchAbort } from './abort-watch.ts';
 
-// The upstream client for Node and Deno. Their fetch is not a faithful proxy
-// client (undici and Deno decompress bodies; Deno also chunks streamed uploads
-// and replaces Host), so both use node:http, which sends headers and bytes as
-// given and streams in both directions with backpressure.
+// The upstream client for Deno (Node has undici-client.ts). Deno's fetch is
+// not a faithful proxy client (it decompresses bodies, chunks streamed
+// uploads and replaces Host), so Deno uses node:http, which sends headers and
+// bytes as given and streams in both directions with backpressure.
 
 const agents = {
   'http:': new http.Agent({ keepAlive: true, scheduling: 'lifo' }),
@@ -18,9 +19,6 @@ const agents = {
 
 /** Bytes queued in the response stream before the upstream socket is paused. */
 const RESPONSE_HIGH_WATER = 64 * 1024;
-
-/** How long an upstream may take to answer before the client's signal is listened to. */
-const ABORT_WATCH_DELAY_MS = 20;
 
 export interface NodeHttpClientOptions {
   /**
@@ -56,7 +54,7 @@ function send(req: UpstreamRequest, options: NodeHttpClientOptions, firstCopy?: 
       headers: req.headers,
       agent: firstCopy ? false : agents[protocol],
     });
-    out.once('close', watchAbort(req, out));
+    out.once('close', watchAbort(req, (error) => out.destroy(error)));
     let answered = false;
     let connectedAt: number | undefined;
     let bodyStarted = false;
@@ -126,38 +124,6 @@ function whenConnected(socket: Socket, connected: () => void): void {
   else connected();
 }
 
-/**
- * Ends the upstream exchange when the client goes away. An abort listener
- * per request (node:http's `signal` option) took about an eighth of a small
- * proxied request's CPU on Node 20, and most exchanges are over within
- * milliseconds; so only one still open after ABORT_WATCH_DELAY_MS reads
- * `req.signal` (on Node that first read makes the request's AbortController,
- * already aborted if the client left) and listens; a client that left before
- * then is noticed at that point. Returns the function that stops watching.
- */
-function watchAbort(req: UpstreamRequest, out: http.ClientRequest): () => void {
-  let signal: AbortSignal | undefined;
-  const abort = () => out.destroy(new AbortError(signal?.reason));
-  const timer = setTimeout(() => {
-    signal = req.signal;
-    if (signal.aborted) return abort();
-    signal.addEventListener('abort', abort, { once: true });
-  }, ABORT_WATCH_DELAY_MS);
-  return () => {
-    clearTimeout(timer);
-    signal?.removeEventListener('abort', abort);
-  };
-}
-
-/** What node:http's own `signal` option fails a request with; passed through as an abort, not an upstream error. */
-class AbortError extends Error {
-  override name = 'AbortError';
-  readonly code = 'ABORT_ERR';
-  constructor(cause: unknown) {
-    super('The operation was aborted', { cause });
-  }
-}
-
 /** Copies a web stream into the upstream request, waiting on `drain`. */
 async function pump(body: ReadableStream<Uint8Array>, out: http.ClientRequest, options: NodeHttpClientOptions): Promise<void> {
   const reader = body.getReader();
@@ -221,42 +187,21 @@ function toResponse(res: IncomingMessage, options: NodeHttpClientOptions): Respo
 }
 
 /**
- * Upstream bodies nobody has read yet, by the web stream that carries them.
- * A server that can write node streams (adapters/node.ts) takes the
- * IncomingMessage and pipes it, instead of reading the web stream chunk by
- * chunk through promises.
- */
-const unread = new WeakMap<ReadableStream<Uint8Array>, { res: IncomingMessage; take(): void }>();
-
-/**
- * The upstream response behind `body` if `body` is one of this client's
- * streams and nothing has read from it yet; the stream is then spent and the
- * caller owns the IncomingMessage (its 'error' is already listened to).
- */
-export function takeUnreadBody(body: ReadableStream<Uint8Array> | null | undefined): IncomingMessage | undefined {
-  const entry = body ? unread.get(body) : undefined;
-  if (!entry || body!.locked) return undefined;
-  entry.take();
-  return entry.res;
-}
-
-/**
  * The response body as a web stream that pauses the socket when the client
  * is slower than the upstream, and errors (never closes cleanly) when the
  * upstream dies before the message is complete. Nothing is read from the
- * upstream until the first read: until then the body can still be taken.
+ * upstream until the first read.
  */
 function bodyStream(res: IncomingMessage, options: NodeHttpClientOptions): ReadableStream<Uint8Array> {
   let settled = false;
   let flowing = false;
-  let taken = false;
   let controller: ReadableStreamDefaultController<Uint8Array>;
   const fail = (error: Error) => {
     if (settled) return;
     settled = true;
     controller.error(error);
   };
-  const stream = new ReadableStream<Uint8Array>(
+  return new ReadableStream<Uint8Array>(
     {
       start(c) {
         controller = c;
@@ -272,12 +217,7 @@ function bodyStream(res: IncomingMessage, options: NodeHttpClientOptions): Reada
           res.resume();
           return;
         }
-        if (taken) {
-          controller.error(new Error('the upstream body was taken by the server adapter'));
-          return;
-        }
         flowing = true;
-        unread.delete(stream);
         const moved = bodyMeter(options);
         res.on('data', (chunk: Buffer) => {
           moved?.(chunk.byteLength);
@@ -292,7 +232,6 @@ function bodyStream(res: IncomingMessage, options: NodeHttpClientOptions): Reada
       },
       cancel() {
         settled = true;
-        unread.delete(stream);
         res.destroy();
       },
     },
@@ -300,12 +239,4 @@ function bodyStream(res: IncomingMessage, options: NodeHttpClientOptions): Reada
     // when someone reads; the queue then holds up to RESPONSE_HIGH_WATER bytes.
     { highWaterMark: 0, size: (chunk) => chunk?.byteLength ?? 0 },
   );
-  unread.set(stream, {
-    res,
-    take() {
-      unread.delete(stream);
-      taken = settled = true;
-    },
-  });
-  return stream;
 }

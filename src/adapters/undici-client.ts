@@ -2,6 +2,7 @@ import { Client, type Dispatcher, Pool } from 'undici';
 import { UpstreamError } from '../errors.ts';
 import type { HeaderRecord } from '../proxy/forward-headers.ts';
 import { type AttemptReport, toUpstreamError, type UpstreamClient, type UpstreamRequest } from '../proxy/upstream-client.ts';
+import { AbortError, watchAbort } from './abort-watch.ts';
 import { UpstreamBody } from './upstream-body.ts';
 
 // The upstream client for Node: undici, driven through dispatch() with a
@@ -20,9 +21,6 @@ import { UpstreamBody } from './upstream-body.ts';
  * and connecting waits as long as the OS does, as node:http did.
  */
 const CLIENT_OPTIONS = { pipelining: 1, headersTimeout: 0, bodyTimeout: 0, connectTimeout: 0 } as const;
-
-/** How long an upstream may take to answer before the client's signal is listened to. */
-const ABORT_WATCH_DELAY_MS = 20;
 
 export function undiciClient(): UpstreamClient {
   const pools = new Map<string, Pool>();
@@ -203,37 +201,6 @@ function resend(req: UpstreamRequest, heldMs: number): Promise<Response> {
   const answer = send(req, own, { heldMs });
   void own.close().catch(() => {});
   return answer;
-}
-
-/**
- * Ends the upstream exchange when the client goes away. An abort listener
- * per request took about an eighth of a small proxied request's CPU on Node
- * 20, and most exchanges are over within milliseconds; so only one still
- * open after ABORT_WATCH_DELAY_MS reads `req.signal` (on Node that first
- * read makes the request's AbortController, already aborted if the client
- * left) and listens. Returns the function that stops watching.
- */
-function watchAbort(req: UpstreamRequest, abort: (error: Error) => void): () => void {
-  let signal: AbortSignal | undefined;
-  const aborted = () => abort(new AbortError(signal?.reason));
-  const timer = setTimeout(() => {
-    signal = req.signal;
-    if (signal.aborted) return aborted();
-    signal.addEventListener('abort', aborted, { once: true });
-  }, ABORT_WATCH_DELAY_MS);
-  return () => {
-    clearTimeout(timer);
-    signal?.removeEventListener('abort', aborted);
-  };
-}
-
-/** An abort, passed through by toUpstreamError rather than counted as an upstream failure. */
-class AbortError extends Error {
-  override name = 'AbortError';
-  readonly code = 'ABORT_ERR';
-  constructor(cause: unknown) {
-    super('The operation was aborted', { cause });
-  }
 }
 
 /** The response head as received (latin1, as node:http read it) and the body as a stream. */
