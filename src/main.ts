@@ -9,6 +9,7 @@ async function detectRuntime(): Promise<Runtime> {
   const g = globalThis as { Bun?: unknown; Deno?: unknown };
   if (g.Bun) return (await import('./adapters/bun.ts')).createRuntime();
   if (g.Deno) return (await import('./adapters/deno.ts')).createRuntime();
+  (await import('./adapters/node-version.ts')).exitOnUnsupportedNode();
   return (await import('./adapters/node.ts')).createRuntime();
 }
 
