@@ -62,13 +62,7 @@ export async function startBackend(name: string): Promise<Backend> {
   };
 }
 
-export async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
+export { freePort, twoFreePorts } from '../_helpers/tcp.ts';
 
 /** Runs the built binary's `export` in `cwd` and returns what it printed. */
 export function runExport(cwd: string, args: string[]): string {

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, expect, test } from 'vitest';
 import WebSocket from 'ws';
 import { MiB, patternChunks, patternSha256, writeRespectingBackpressure } from '../_helpers/upstream.ts';
 import { VERSION } from '../../src/version.ts';
-import { type Backend, type EdgeServer, freePort, runExport, startBackend, startCaddy, startNginx } from './_servers.ts';
+import { type Backend, type EdgeServer, freePort, twoFreePorts, runExport, startBackend, startCaddy, startNginx } from './_servers.ts';
 
 // `rxroute export nginx|caddy` tested by running what it prints: real nginx
 // or Caddy on a loopback port, real upstreams behind it, real clients.
@@ -57,7 +57,7 @@ export function addEdgeTests(edge: Edge): void {
     writeFileSync(join(site, 'guide', 'index.html'), 'GUIDE PAGE');
     writeFileSync(join(site, 'app.js'), 'console.log(1)');
 
-    const [p1, p2] = [await freePort(), await freePort()];
+    const [p1, p2] = await twoFreePorts();
     proxiedHost = `app.test:${p1}`;
     spaHost = `app.test:${p2}`;
     const common = ['--server-name', 'app.test', '--reflex', reflex.url, '--django', django.url];

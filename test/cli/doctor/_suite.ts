@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cleanEnv, command, startRouter, type Runtime } from '../../_helpers/router-process.ts';
+import { freePort, twoFreePorts } from '../../_helpers/tcp.ts';
 
 interface Run {
   code: number | null;
@@ -37,14 +38,6 @@ function project(files: Record<string, unknown> = {}): string {
 
 function listen(server: http.Server): Promise<number> {
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)));
-}
-
-/** A port nothing listens on (bound on port 0, then released). */
-async function freePort(): Promise<number> {
-  const server = http.createServer();
-  const port = await listen(server);
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 const line = (run: Run, level: string, check: string) =>
@@ -82,7 +75,7 @@ export function addDoctorTests(runtime: Runtime): void {
     });
 
     it('exits 1 naming the upstream that is down and the command that starts it', async () => {
-      const [port, down] = [await freePort(), await freePort()];
+      const [port, down] = await twoFreePorts();
       const run = await doctor(
         runtime,
         ['--port', String(port), '--frontend', `http://127.0.0.1:${ports.frontend}`, '--backend', `http://127.0.0.1:${down}`],
@@ -98,7 +91,7 @@ export function addDoctorTests(runtime: Runtime): void {
     });
 
     it('names a separate Django server that is down and how to start it', async () => {
-      const [port, down] = [await freePort(), await freePort()];
+      const [port, down] = await twoFreePorts();
       const run = await doctor(runtime, ['--port', String(port), ...upstreamFlags.slice(0, 4), '--django', `http://127.0.0.1:${down}`], project());
       expect(run.code).toBe(1);
       expect(line(run, 'fail', 'django')).toContain(`→ start Django: python manage.py runserver ${down}`);
@@ -190,7 +183,7 @@ export function addDoctorTests(runtime: Runtime): void {
     });
 
     it('writes one JSON object per finding with --log json', async () => {
-      const [port, down] = [await freePort(), await freePort()];
+      const [port, down] = await twoFreePorts();
       const run = await doctor(runtime, ['--log', 'json', '--port', String(port), ...upstreamFlags.slice(0, 2), '--backend', `http://127.0.0.1:${down}`], project());
       expect(run.code).toBe(1);
       const objects = run.lines.map((l) => JSON.parse(l) as Record<string, unknown>);
