@@ -106,31 +106,28 @@ export function createRouter(config: Partial<ConfigInput> | Config = {}, options
   // 3. rxroute's own endpoints: status page, health, events.
   mountOwnEndpoints(app, { config: resolved, table, health, events, probes: probe !== undefined, runtime: options.runtime ?? null, processes: options.processes });
 
-  // 4. Everything else goes by the route table: the build, rxroute's own 404s, or an upstream.
-  app.all('*', (c) => {
-    const req = c.req.raw;
-    // A reverse proxy only: a CONNECT or a target that is not an http path
-    // (Bun hands `CONNECT x:@host:port/p` over verbatim) must never choose
-    // where rxroute connects.
-    if (req.method === 'CONNECT') throw new RequestError('CONNECT is not supported: rxroute is a reverse proxy for its upstreams, not a forward proxy');
+  /**
+   * Where the route table sends a request, or why it cannot go anywhere. A
+   * reverse proxy only: a CONNECT or a target that is not an http path (Bun
+   * hands `CONNECT x:@host:port/p` over verbatim) must never choose where
+   * rxroute connects.
+   */
+  const routeOf = (req: Request): { url: URL; route: RouteEntry } | RequestError => {
+    if (req.method === 'CONNECT') return new RequestError('CONNECT is not supported: rxroute is a reverse proxy for its upstreams, not a forward proxy');
     const url = requestUrl(req);
-    if (!url) throw new RequestError('the request target must be a path');
-    const route = matchRoute(table, url.pathname);
-    c.set('route', route);
-    if (route.owner === 'build' && serveBuild) return serveBuild(req, url.pathname);
-    if (route.target === null) return ownAnswer(route, url.pathname);
-    return proxy(req, c.env, route as ProxiedRoute, url, () => c.set('upgraded', true));
-  });
-
-  /** The request's upstream route, when it has one; undefined sends the request through Hono. */
-  const upstreamRoute = (req: Request): { url: URL; route: ProxiedRoute } | undefined => {
-    if (req.method === 'CONNECT') return undefined;
-    const url = requestUrl(req);
-    if (!url) return undefined;
-    const route = matchRoute(table, url.pathname);
-    if (route.target === null || (route.owner === 'build' && serveBuild)) return undefined;
-    return { url, route: route as ProxiedRoute };
+    if (!url) return new RequestError('the request target must be a path');
+    return { url, route: matchRoute(table, url.pathname) };
   };
+
+  // 4. Everything else by the route table: the build or rxroute's own 404s.
+  // Routes with an upstream never get here: fetch() below sends them to forward().
+  app.all('*', (c) => {
+    const to = routeOf(c.req.raw);
+    if (to instanceof RequestError) throw to;
+    c.set('route', to.route);
+    if (to.route.owner === 'build' && serveBuild) return serveBuild(c.req.raw, to.url.pathname);
+    return ownAnswer(to.route, to.url.pathname);
+  });
 
   /**
    * A request for an upstream, the proxy's hot path: the same steps as the
@@ -154,8 +151,9 @@ export function createRouter(config: Partial<ConfigInput> | Config = {}, options
 
   const dispatch = app.fetch;
   const fetch = (req: Request, env?: Bindings): Response | Promise<Response> => {
-    const to = upstreamRoute(req);
-    return to ? forward(req, env, to.url, to.route) : dispatch(req, env);
+    const to = routeOf(req);
+    if (to instanceof RequestError || to.route.target === null || (to.route.owner === 'build' && serveBuild)) return dispatch(req, env);
+    return forward(req, env, to.url, to.route as ProxiedRoute);
   };
 
   const closeSockets = (reason: string) => {

@@ -136,4 +136,4 @@ export interface Runtime {
 }
 
 /** The Hono env of the router app: the adapter's Bindings, and what the steps leave for the log. */
-export type RouterEnv = { Bindings: Bindings; Variables: { route: RouteEntry; upgraded: boolean } };
+export type RouterEnv = { Bindings: Bindings; Variables: { route: RouteEntry } };

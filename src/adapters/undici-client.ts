@@ -1,5 +1,6 @@
 import { Client, type Dispatcher, Pool } from 'undici';
 import { UpstreamError } from '../errors.ts';
+import { isBodyless } from '../proxy/forward-http.ts';
 import type { HeaderRecord } from '../proxy/forward-headers.ts';
 import { type AttemptReport, toUpstreamError, type UpstreamClient, type UpstreamRequest } from '../proxy/upstream-client.ts';
 import { AbortError, watchAbort } from './abort-watch.ts';
@@ -142,8 +143,7 @@ class Exchange implements Dispatcher.DispatchHandler {
     // 1xx interim answers (103 Early Hints) are not relayed: the final one follows.
     if (status < 200) return;
     this.settled = true;
-    const bodyless = this.req.method === 'HEAD' || status === 204 || status === 205 || status === 304;
-    if (!bodyless) this.body = new UpstreamBody(controller);
+    if (!isBodyless(this.req.method, status)) this.body = new UpstreamBody(controller);
     this.resolve(toResponse(status, statusText ?? '', controller.rawHeaders as Buffer[] | null, this.body));
   }
 

@@ -14,7 +14,7 @@ export type Gate = (req: Request, path: string) => Response | undefined;
 
 export type RequestSink = (record: RequestRecord) => void;
 
-/** The Hono middleware: gate, then time and log. One middleware: each costs a closure and a promise per request. */
+/** The Hono middleware: gate, then time and log (no upgrades pass through Hono). One middleware: each costs a closure and a promise per request. */
 export function requestLog(gate: Gate, log: RequestSink): MiddlewareHandler<RouterEnv> {
   return async (c, next) => {
     const started = performance.now();
@@ -22,7 +22,7 @@ export function requestLog(gate: Gate, log: RequestSink): MiddlewareHandler<Rout
     if (blocked) c.res = blocked;
     else await next();
     const res = c.res;
-    const out = logged(c.req.raw, c.req.path, c.get('route')?.owner ?? 'rxroute', res, c.get('upgraded') ?? false, started, log);
+    const out = logged(c.req.raw, c.req.path, c.get('route')?.owner ?? 'rxroute', res, false, started, log);
     if (out !== res) c.res = out;
   };
 }
